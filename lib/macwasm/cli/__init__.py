@@ -1,0 +1,1 @@
+"""The ``macwasm`` command line: one module per subcommand, each exposing ``register``."""

@@ -1,0 +1,54 @@
+"""Entry point of the ``macwasm`` command: builds the parser from the subcommand modules."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from macwasm import __version__
+from macwasm.cli.common import EXIT_USAGE_OR_IO
+from macwasm.errors import MacwasmError
+
+#: subcommand modules under macwasm.cli; each defines ``register(subparsers)`` which adds its
+#: parser and sets ``func(args) -> int`` as the parser default.
+COMMANDS: tuple[str, ...] = ()
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on usage errors already; keep it
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE_OR_IO, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="macwasm",
+        description="Read WebAssembly modules, entitlements and code signatures; check them against "
+        "Apple's rules for notarization and launch. Reads only: never modifies, runs or fetches.",
+    )
+    parser.add_argument("--version", action="version", version=f"macwasm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"macwasm.cli.cmd_{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except MacwasmError as err:
+        print(f"macwasm: {err.message}", file=sys.stderr)
+        return EXIT_USAGE_OR_IO
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

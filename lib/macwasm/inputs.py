@@ -1,0 +1,120 @@
+"""Reading inputs safely: bounded, read-only, never following a path we were not asked to follow.
+
+Readers take ``bytes``-like data; this module turns a path (or stdin) into such data without
+copying large files (read-only ``mmap``), and turns the command line's PATH arguments into a
+sorted, deterministic stream of files, directories recursed, symlinked directories not followed.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from macwasm.errors import IO, LIMIT, InputError
+
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One file to read, or the error met while finding it (a batch goes on past it)."""
+
+    path: str
+    error: InputError | None = None
+
+
+@contextmanager
+def open_readonly(path: str | os.PathLike[str], *, max_size: int) -> Iterator[bytes | mmap.mmap]:
+    """Yield the whole file as read-only bytes (mmap for anything non-trivial).
+
+    The file is never opened for writing and the mapping is ``ACCESS_READ``, so no code path in a
+    reader can modify an input. ``max_size`` is checked before mapping: a 4 GB sparse file claiming
+    to be a module fails fast with a ``limit`` error instead of being paged in.
+    """
+    name = os.fspath(path)
+    if name == STDIN:
+        data = sys.stdin.buffer.read(max_size + 1)
+        if len(data) > max_size:
+            raise InputError(f"standard input is larger than the limit of {max_size} bytes",
+                             path=name, offset=max_size, category=LIMIT)
+        yield data
+        return
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(_os_reason(exc), path=name, category=IO) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("not a regular file", path=name, category=IO)
+        size = st.st_size
+        if size > max_size:
+            raise InputError(f"file is {size} bytes, larger than the limit of {max_size} bytes",
+                             path=name, offset=max_size, category=LIMIT)
+        if size < 64 * 1024:
+            try:
+                data = os.read(fd, size + 1)
+            except OSError as exc:
+                raise InputError(_os_reason(exc), path=name, category=IO) from None
+            yield data[:max_size]
+            return
+        try:
+            mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot map file: {exc}", path=name, category=IO) from None
+        try:
+            yield mapped
+        finally:
+            mapped.close()
+    finally:
+        os.close(fd)
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or exc.__class__.__name__
+
+
+def iter_inputs(paths: Iterable[str], *, suffixes: tuple[str, ...] | None = None) -> Iterator[InputItem]:
+    """Expand PATH arguments: files as given, directories recursively in sorted order.
+
+    Inside a directory only files ending in one of ``suffixes`` are taken (all files when None);
+    a file named explicitly is always taken. Symlinked directories are not descended into, so a
+    symlink loop or a link to ``/`` cannot make a batch endless.
+    """
+    for arg in paths:
+        if arg == STDIN:
+            yield InputItem(STDIN)
+            continue
+        try:
+            st = os.stat(arg)
+        except OSError as exc:
+            yield InputItem(arg, InputError(_os_reason(exc), path=arg, category=IO))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(Path(arg), suffixes)
+        else:
+            yield InputItem(arg)
+
+
+def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[InputItem]:
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        yield InputItem(str(root), InputError(_os_reason(exc), path=str(root), category=IO))
+        return
+    for entry in entries:
+        path = os.path.join(root, entry.name)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(path), suffixes)
+            elif entry.is_file(follow_symlinks=False):
+                if suffixes is None or entry.name.lower().endswith(suffixes):
+                    yield InputItem(path)
+        except OSError as exc:
+            yield InputItem(path, InputError(_os_reason(exc), path=path, category=IO))

@@ -1,0 +1,74 @@
+"""Every cap the readers enforce, in one place.
+
+A hostile file must not make a reader allocate, loop or recurse without bound. Each reader checks
+a count or size against one of these *before* it allocates, and raises its own error with
+``category="limit"`` (not "malformed") when a cap is hit, so a user can tell "too big for us" from
+"broken". Where a web engine or Apple's tooling already sets a limit, we use the same number so
+that real inputs always come out complete.
+
+``LIMITS`` is the documented table (name, value, unit, what it caps, why / source); tests check
+that every constant below appears in it, and ``tests/fuzz/README.md`` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    value: int
+    unit: str
+    caps: str
+    source: str
+
+
+# --- WebAssembly (JS API "implementation-defined limits", as V8, SpiderMonkey and JSC enforce them) ---
+JS_API_LIMITS = "https://webassembly.github.io/spec/js-api/#limits"
+WASM_MAX_FILE_SIZE = 1 * GiB
+WASM_MAX_TYPES = 1_000_000
+WASM_MAX_FUNCTIONS = 1_000_000
+WASM_MAX_IMPORTS = 100_000
+WASM_MAX_EXPORTS = 100_000
+WASM_MAX_GLOBALS = 1_000_000
+WASM_MAX_TAGS = 1_000_000
+WASM_MAX_DATA_SEGMENTS = 100_000
+WASM_MAX_TABLES = 100_000
+WASM_MAX_MEMORIES = 100
+WASM_MAX_STRING_SIZE = 100_000
+WASM_MAX_SECTIONS = 100_000
+WASM_MAX_LEB128_BYTES_U32 = 5
+WASM_MAX_LEB128_BYTES_U64 = 10
+WASM_MAX_NAME_ENTRIES = 1_000_000
+WASM_MAX_PRODUCERS_FIELDS = 1_000
+WASM_MAX_COMPONENT_NESTING = 100
+
+LIMITS: list[Limit] = [
+    Limit("WASM_MAX_FILE_SIZE", WASM_MAX_FILE_SIZE, "bytes", "size of a module or component", JS_API_LIMITS),
+    Limit("WASM_MAX_TYPES", WASM_MAX_TYPES, "entries", "type section entries", JS_API_LIMITS),
+    Limit("WASM_MAX_FUNCTIONS", WASM_MAX_FUNCTIONS, "entries", "functions (imported + defined)", JS_API_LIMITS),
+    Limit("WASM_MAX_IMPORTS", WASM_MAX_IMPORTS, "entries", "imports", JS_API_LIMITS),
+    Limit("WASM_MAX_EXPORTS", WASM_MAX_EXPORTS, "entries", "exports", JS_API_LIMITS),
+    Limit("WASM_MAX_GLOBALS", WASM_MAX_GLOBALS, "entries", "globals", JS_API_LIMITS),
+    Limit("WASM_MAX_TAGS", WASM_MAX_TAGS, "entries", "exception tags", JS_API_LIMITS),
+    Limit("WASM_MAX_DATA_SEGMENTS", WASM_MAX_DATA_SEGMENTS, "entries", "data segments", JS_API_LIMITS),
+    Limit("WASM_MAX_TABLES", WASM_MAX_TABLES, "entries", "tables", JS_API_LIMITS),
+    Limit("WASM_MAX_MEMORIES", WASM_MAX_MEMORIES, "entries", "memories (multi-memory)", JS_API_LIMITS),
+    Limit("WASM_MAX_STRING_SIZE", WASM_MAX_STRING_SIZE, "bytes", "one name (import, export, custom section)",
+          "wasmparser MAX_WASM_STRING_SIZE"),
+    Limit("WASM_MAX_SECTIONS", WASM_MAX_SECTIONS, "sections", "sections in one module/component", "ours"),
+    Limit("WASM_MAX_LEB128_BYTES_U32", WASM_MAX_LEB128_BYTES_U32, "bytes", "an unsigned 32-bit LEB128",
+          "https://webassembly.github.io/spec/core/binary/values.html#integers"),
+    Limit("WASM_MAX_LEB128_BYTES_U64", WASM_MAX_LEB128_BYTES_U64, "bytes", "an unsigned 64-bit LEB128",
+          "https://webassembly.github.io/spec/core/binary/values.html#integers"),
+    Limit("WASM_MAX_NAME_ENTRIES", WASM_MAX_NAME_ENTRIES, "entries", "entries read from the `name` section",
+          "ours (= max functions)"),
+    Limit("WASM_MAX_PRODUCERS_FIELDS", WASM_MAX_PRODUCERS_FIELDS, "entries", "fields/values in `producers`",
+          "ours"),
+    Limit("WASM_MAX_COMPONENT_NESTING", WASM_MAX_COMPONENT_NESTING, "levels", "nested components/modules",
+          "ours"),
+]

@@ -1,0 +1,75 @@
+"""Write a batch of records as a fixed-width table, one JSON array, or JSON Lines.
+
+The CLI's commands build plain ``dict`` records (JSON-ready) and hand them here; nothing in this
+module knows what a record means. JSON Lines is streamed record by record so a batch of 10,000
+files never holds its output in memory; the table and the JSON array need the whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any
+
+FORMATS = ("table", "json", "jsonl")
+
+
+def to_json_line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> None:
+    for record in records:
+        out.write(to_json_line(record))
+        out.write("\n")
+
+
+def write_json(records: Iterable[dict[str, Any]], out: IO[str]) -> None:
+    out.write(json.dumps(list(records), ensure_ascii=False, indent=2))
+    out.write("\n")
+
+
+def write_table(
+    records: Iterable[dict[str, Any]],
+    out: IO[str],
+    columns: Sequence[tuple[str, Callable[[dict[str, Any]], object]]],
+    *,
+    max_width: int = 60,
+) -> None:
+    """Plain fixed-width text: deterministic, no terminal tricks, pasteable into a ticket."""
+    rows = [[_cell(getter(r), max_width) for _, getter in columns] for r in records]
+    headers = [name for name, _ in columns]
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def _cell(value: object, max_width: int) -> str:
+    if value is None:
+        text = "-"
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, (list, tuple)):
+        text = ",".join(str(v) for v in value) or "-"
+    else:
+        text = str(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+def emit(
+    records: Iterator[dict[str, Any]] | list[dict[str, Any]],
+    fmt: str,
+    out: IO[str],
+    columns: Sequence[tuple[str, Callable[[dict[str, Any]], object]]],
+) -> None:
+    if fmt == "jsonl":
+        write_jsonl(records, out)
+    elif fmt == "json":
+        write_json(records, out)
+    elif fmt == "table":
+        write_table(records, out, columns)
+    else:  # argparse restricts choices; this guards library callers
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

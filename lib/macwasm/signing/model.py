@@ -1,0 +1,201 @@
+"""Typed results of the signing readers: the contract between the readers and the policy engine.
+
+Every reader (plist, ``codesign`` output, provisioning profile, Mach-O, bundle) returns a
+:class:`SigningFacts`; the policy engine consumes only this type, never a reader's internals.
+``to_dict`` gives the JSON shape of ``macwasm entitlements --format json``.
+
+Entitlement values keep their plist types (bool, str, int, float, bytes, datetime, list, dict);
+``to_dict`` makes them JSON-ready (bytes as base64, dates as ISO 8601).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+#: where the facts came from (``source`` in the JSON)
+SOURCES = ("xml-plist", "binary-plist", "codesign-output", "provisioning-profile", "mach-o", "bundle")
+
+#: signature kinds, weakest first
+SIGNATURE_KINDS = ("unsigned", "adhoc", "linker-signed", "signed")
+
+#: what a slice's entitlements blob looked like: absent, present with no keys, or with keys
+BLOB_STATES = ("absent", "empty", "present")
+
+Entitlements = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the CodeDirectory (and the CMS blob, if any) of one Mach-O slice says."""
+
+    kind: str  # one of SIGNATURE_KINDS
+    team_id: str | None = None
+    identifier: str | None = None
+    hardened_runtime: bool = False
+    flags: tuple[str, ...] = ()  # names: adhoc, linker-signed, runtime, library-validation, kill, hard, ...
+    cd_version: int | None = None
+    hash_type: str | None = None  # sha1, sha256, sha256-truncated, sha384, ...
+    exec_seg_flags: tuple[str, ...] = ()  # main-binary, allow-unsigned, debugger, jit, ...
+    has_requirements: bool = False
+    cms: str = "absent"  # absent | empty | present
+    signer: str | None = None  # subject of the leaf certificate, when a CMS blob is present (not verified)
+    has_timestamp: bool | None = None  # a countersignature/timestamp in the CMS (None: not known)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "team_id": self.team_id,
+            "identifier": self.identifier,
+            "hardened_runtime": self.hardened_runtime,
+            "flags": list(self.flags),
+            "cd_version": self.cd_version,
+            "hash_type": self.hash_type,
+            "exec_seg_flags": list(self.exec_seg_flags),
+            "has_requirements": self.has_requirements,
+            "cms": self.cms,
+            "signer": self.signer,
+            "has_timestamp": self.has_timestamp,
+        }
+
+
+@dataclass(frozen=True)
+class SliceFacts:
+    """One architecture slice of a (possibly universal) Mach-O."""
+
+    arch: str  # arm64, arm64e, x86_64, i386, ...
+    signature: Signature | None  # None: no LC_CODE_SIGNATURE (unsigned)
+    entitlements: Entitlements | None  # None: no entitlements blob at all
+    entitlements_blob: str = "absent"  # absent | empty | present (XML blob)
+    der_entitlements_blob: str = "absent"  # absent | empty | present
+    der_matches_xml: bool | None = None  # None when one of the two blobs is absent
+    platform: str | None = None  # macos, ios, driverkit, ... from LC_BUILD_VERSION when present
+    min_os: str | None = None
+    sdk: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "arch": self.arch,
+            "signature": self.signature.to_dict() if self.signature else None,
+            "entitlements": json_ready(self.entitlements),
+            "entitlements_blob": self.entitlements_blob,
+            "der_entitlements_blob": self.der_entitlements_blob,
+            "der_matches_xml": self.der_matches_xml,
+            "platform": self.platform,
+            "min_os": self.min_os,
+            "sdk": self.sdk,
+        }
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What a provisioning profile says. Its CMS signature is *not* verified by macwasm."""
+
+    name: str | None
+    team_ids: tuple[str, ...]
+    entitlements: Entitlements
+    expiration: _dt.datetime | None
+    provisions_all_devices: bool
+    device_count: int
+    platforms: tuple[str, ...] = ()
+    uuid: str | None = None
+    signature_verified: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "team_ids": list(self.team_ids),
+            "entitlements": json_ready(self.entitlements),
+            "expiration": json_ready(self.expiration),
+            "provisions_all_devices": self.provisions_all_devices,
+            "device_count": self.device_count,
+            "platforms": list(self.platforms),
+            "uuid": self.uuid,
+            "signature_verified": self.signature_verified,
+        }
+
+
+@dataclass(frozen=True)
+class NestedCode:
+    """A piece of code nested in a bundle, with the role its location and Info.plist give it."""
+
+    path: str  # relative to the outer bundle
+    role: str  # a product_type name from data/product_types.csv (app-extension, network-extension, ...)
+    entitlements: Entitlements | None
+    signature: Signature | None
+    bundle_id: str | None = None
+    has_profile: bool = False
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "role": self.role,
+            "entitlements": json_ready(self.entitlements),
+            "signature": self.signature.to_dict() if self.signature else None,
+            "bundle_id": self.bundle_id,
+            "has_profile": self.has_profile,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class WasmFileFacts:
+    """A ``.wasm`` file found in a bundle: where it sits and what the wasm inspector says it is."""
+
+    path: str  # relative to the bundle
+    location: str  # resources | code | other
+    kind: str  # core-module | component | unknown-version | not-wasm (or "error")
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "location": self.location, "kind": self.kind, "error": self.error}
+
+
+@dataclass
+class SigningFacts:
+    """Everything one input tells about entitlements and signatures."""
+
+    path: str
+    source: str  # one of SOURCES
+    entitlements: Entitlements | None = None  # the main executable's (or the file's) entitlements
+    signature: Signature | None = None  # the main executable's signature (first slice's)
+    slices: list[SliceFacts] = field(default_factory=list)
+    nested: list[NestedCode] = field(default_factory=list)
+    wasm_files: list[WasmFileFacts] = field(default_factory=list)
+    profile: ProfileFacts | None = None
+    bundle_id: str | None = None
+    role: str | None = None  # product type of the main item, when the input tells it
+    notes: list[str] = field(default_factory=list)  # facts worth saying (slices disagree, DER != XML, ...)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "source": self.source,
+            "entitlements": json_ready(self.entitlements),
+            "signature": self.signature.to_dict() if self.signature else None,
+            "slices": [s.to_dict() for s in self.slices],
+            "nested": [n.to_dict() for n in self.nested],
+            "wasm_files": [w.to_dict() for w in self.wasm_files],
+            "profile": self.profile.to_dict() if self.profile else None,
+            "bundle_id": self.bundle_id,
+            "role": self.role,
+            "notes": list(self.notes),
+            "error": self.error,
+        }
+
+
+def json_ready(value: Any) -> Any:
+    """Plist values to JSON values: bytes as base64 text, dates as ISO 8601, keys sorted."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    return value

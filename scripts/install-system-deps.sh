@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the Debian packages macwasm's tests and benchmarks use, only when missing.
+# file: the reference for `description` strings; wabt: wasm-objdump for side-by-side figures.
+set -euo pipefail
+need=()
+command -v file >/dev/null || need+=(file)
+command -v wasm-objdump >/dev/null || need+=(wabt)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,78 @@
+"""The shared plumbing every reader relies on: errors, bounded reads, path expansion, output."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+
+from macwasm.errors import IO, LIMIT, InputError, WasmFormatError
+from macwasm.inputs import iter_inputs, open_readonly
+from macwasm.report.emit import emit
+
+
+def test_error_message_names_path_offset_and_reason():
+    err = WasmFormatError("section size runs past the end of the file", path="a.wasm", offset=0x1A)
+    assert str(err) == "a.wasm: at offset 0x1a: section size runs past the end of the file"
+    assert err.category == "malformed"
+    assert err.to_dict()["offset"] == 0x1A
+
+
+def test_error_path_can_be_attached_later_once():
+    err = WasmFormatError("bad", offset=3)
+    err.with_path("x.wasm").with_path("other.wasm")
+    assert err.message == "x.wasm: at offset 0x3: bad"
+
+
+def test_open_readonly_refuses_files_over_the_limit_before_reading(tmp_path):
+    big = tmp_path / "sparse.wasm"
+    with open(big, "wb") as fh:
+        fh.truncate(4 * 1024**3)  # 4 GB sparse: must fail on size, not by paging it in
+    with pytest.raises(InputError) as info:
+        with open_readonly(big, max_size=1024**3):
+            pass
+    assert info.value.category == LIMIT
+    assert info.value.offset == 1024**3
+
+
+def test_open_readonly_maps_large_files_without_write_access(tmp_path):
+    path = tmp_path / "m.bin"
+    path.write_bytes(b"\0asm" + bytes(200_000))
+    before = os.stat(path)
+    with open_readonly(path, max_size=10**6) as data:
+        assert data[:4] == b"\0asm"
+        with pytest.raises(TypeError):
+            data[0] = 1  # read-only mapping
+    after = os.stat(path)
+    assert (before.st_mtime_ns, before.st_size) == (after.st_mtime_ns, after.st_size)
+
+
+def test_missing_file_is_an_io_error(tmp_path):
+    with pytest.raises(InputError) as info:
+        with open_readonly(tmp_path / "nope", max_size=10):
+            pass
+    assert info.value.category == IO
+
+
+def test_iter_inputs_recurses_sorted_and_does_not_follow_symlinked_dirs(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.wasm").write_bytes(b"")
+    (tmp_path / "a.wasm").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path)  # a loop back to the root
+    items = list(iter_inputs([str(tmp_path), str(tmp_path / "missing")], suffixes=(".wasm",)))
+    names = [os.path.relpath(i.path, tmp_path) for i in items]
+    assert names == ["a.wasm", "b/z.wasm", "missing"]
+    assert items[-1].error is not None and items[-1].error.category == IO
+
+
+def test_emit_formats():
+    records = [{"path": "b", "n": 2}, {"path": "a", "n": None}]
+    out = io.StringIO()
+    emit(records, "jsonl", out, [])
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == records
+    out = io.StringIO()
+    emit(records, "table", out, [("PATH", lambda r: r["path"]), ("N", lambda r: r["n"])])
+    assert out.getvalue().splitlines() == ["PATH  N", "----  -", "b     2", "a     -"]
