@@ -7,7 +7,6 @@ import json
 import os
 
 import pytest
-
 from macwasm.errors import IO, LIMIT, InputError, WasmFormatError
 from macwasm.inputs import iter_inputs, open_readonly
 from macwasm.report.emit import emit
@@ -30,9 +29,8 @@ def test_open_readonly_refuses_files_over_the_limit_before_reading(tmp_path):
     big = tmp_path / "sparse.wasm"
     with open(big, "wb") as fh:
         fh.truncate(4 * 1024**3)  # 4 GB sparse: must fail on size, not by paging it in
-    with pytest.raises(InputError) as info:
-        with open_readonly(big, max_size=1024**3):
-            pass
+    with pytest.raises(InputError) as info, open_readonly(big, max_size=1024**3):
+        pass
     assert info.value.category == LIMIT
     assert info.value.offset == 1024**3
 
@@ -50,9 +48,8 @@ def test_open_readonly_maps_large_files_without_write_access(tmp_path):
 
 
 def test_missing_file_is_an_io_error(tmp_path):
-    with pytest.raises(InputError) as info:
-        with open_readonly(tmp_path / "nope", max_size=10):
-            pass
+    with pytest.raises(InputError) as info, open_readonly(tmp_path / "nope", max_size=10):
+        pass
     assert info.value.category == IO
 
 

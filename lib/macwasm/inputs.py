@@ -113,8 +113,9 @@ def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[InputItem]:
         try:
             if entry.is_dir(follow_symlinks=False):
                 yield from _walk(Path(path), suffixes)
-            elif entry.is_file(follow_symlinks=False):
-                if suffixes is None or entry.name.lower().endswith(suffixes):
-                    yield InputItem(path)
+            elif entry.is_file(follow_symlinks=False) and (
+                suffixes is None or entry.name.lower().endswith(suffixes)
+            ):
+                yield InputItem(path)
         except OSError as exc:
             yield InputItem(path, InputError(_os_reason(exc), path=path, category=IO))

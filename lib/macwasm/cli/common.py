@@ -91,7 +91,7 @@ def run_batch(
                 err.with_path(item.path)
                 status.note_error(err)
                 yield error_record(item, err)
-            except Exception as exc:  # noqa: BLE001 - the one place a bug is turned into a record
+            except Exception as exc:  # the one place a bug becomes a record
                 reason = f"internal error in macwasm ({exc.__class__.__name__}: {exc}); please report it"
                 status.internal_errors.append(item.path)
                 err = MacwasmError(reason, path=item.path, category="internal")
