@@ -35,7 +35,7 @@ test-py: install
 	$(PY) -m pytest tests -q
 
 test-nb: install
-	$(PY) -m pytest -q --nbval notebooks --nbval-current-env -p no:cacheprovider
+	$(PY) -m pytest -q --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:cacheprovider
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks

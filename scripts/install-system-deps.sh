@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages macwasm's tests and benchmarks use, only when missing.
-# file: the reference for `description` strings; wabt: wasm-objdump for side-by-side figures.
+# file: the reference for `description` strings; wabt: wasm-objdump for side-by-side figures and an
+# independent reader in tests.
 set -euo pipefail
 need=()
 command -v file >/dev/null || need+=(file)
 command -v wasm-objdump >/dev/null || need+=(wabt)
+# chromium: the JupyterLab browser test drives Debian's build with Playwright (never a downloaded one)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
