@@ -43,5 +43,10 @@ lab: install
 bench: install sysdeps
 	$(PY) benchmarks/run_all.py
 
+# Coverage-guided fuzzing of every reader; FUZZ_SECONDS per target; keeps small interesting inputs.
+FUZZ_SECONDS ?= 60
+fuzz: install
+	$(PY) -m tests.fuzz.run_atheris --seconds $(FUZZ_SECONDS) --keep-corpus
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
