@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+
 from macwasm.errors import IO, LIMIT, InputError, WasmFormatError
 from macwasm.inputs import iter_inputs, open_readonly
 from macwasm.report.emit import emit
