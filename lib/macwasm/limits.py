@@ -72,3 +72,26 @@ LIMITS: list[Limit] = [
     Limit("WASM_MAX_COMPONENT_NESTING", WASM_MAX_COMPONENT_NESTING, "levels", "nested components/modules",
           "ours"),
 ]
+
+# --- PLIST / PROFILE: property lists, codesign output, provisioning profiles (signing/plist.py,
+# signing/codesign_text.py, signing/profile.py). Real entitlements plists are a few KB and a few levels
+# deep; Info.plists and profiles stay well under 1 MB. The caps are far above that and far below what
+# would exhaust memory or the interpreter's recursion limit.
+PLIST_MAX_SIZE = 16 * MiB
+PLIST_MAX_DEPTH = 128
+PLIST_MAX_ELEMENTS = 1_000_000
+PROFILE_MAX_SIZE = 16 * MiB
+PROFILE_MAX_DER_DEPTH = 64
+PROFILE_MAX_DER_NODES = 200_000
+
+LIMITS.extend([
+    Limit("PLIST_MAX_SIZE", PLIST_MAX_SIZE, "bytes", "one property list or pasted codesign output", "ours"),
+    Limit("PLIST_MAX_DEPTH", PLIST_MAX_DEPTH, "levels", "nested dict/array levels in a plist or codesign output",
+          "ours (well below Python's recursion limit)"),
+    Limit("PLIST_MAX_ELEMENTS", PLIST_MAX_ELEMENTS, "elements",
+          "XML elements, binary objects (counted as the value they expand to) or codesign output lines", "ours"),
+    Limit("PROFILE_MAX_SIZE", PROFILE_MAX_SIZE, "bytes", "one provisioning profile", "ours"),
+    Limit("PROFILE_MAX_DER_DEPTH", PROFILE_MAX_DER_DEPTH, "levels", "nested DER/BER constructed values in a profile",
+          "ours (asn1crypto itself stops indefinite-length nesting at 10)"),
+    Limit("PROFILE_MAX_DER_NODES", PROFILE_MAX_DER_NODES, "values", "DER/BER values walked in one profile", "ours"),
+])
