@@ -206,6 +206,8 @@ class _XmlPrescan:
         except expat.ExpatError as exc:
             raise PlistFormatError(f"XML is not well-formed: {expat.ErrorString(exc.code)}",
                                    path=self.path, offset=self.lead + self._error_offset(exc)) from None
+        except (LookupError, UnicodeError, ValueError) as exc:  # e.g. encoding="nonsense" in the declaration
+            raise PlistFormatError(f"XML cannot be decoded: {exc}", path=self.path, offset=self.lead) from None
         except RecursionError:  # expat itself does not recurse; belt and braces
             raise PlistFormatError("XML nests too deep", path=self.path, offset=self.lead, category=LIMIT) from None
         if self.values_at_root == 0:
@@ -215,6 +217,10 @@ class _XmlPrescan:
         """Expat's byte index when it has one; else its (line, column) turned into a byte offset."""
         idx = self.p.ErrorByteIndex
         if idx is not None and 0 <= idx <= len(self.body):
+            # expat points at a tag's name; the markup starts at its '<' (or '</')
+            for back in (b"</", b"<"):
+                if self.body[max(idx - len(back), 0):idx] == back:
+                    return idx - len(back)
             return idx
         line, col = max(exc.lineno, 1), max(exc.offset, 0)
         at = 0
