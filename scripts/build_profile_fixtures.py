@@ -83,7 +83,7 @@ def deterministic_key() -> rsa.RSAPrivateKey:
     return numbers.private_key()
 
 
-def test_certificate(key: rsa.RSAPrivateKey) -> x509.Certificate:
+def signer_certificate(key: rsa.RSAPrivateKey) -> x509.Certificate:
     name = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, "macwasm test profile signer (NOT Apple)"),
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, TEAM),
@@ -251,7 +251,7 @@ def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else OUT
     out.mkdir(parents=True, exist_ok=True)
     key = deterministic_key()
-    cert = test_certificate(key)
+    cert = signer_certificate(key)
     cert_der = cert.public_bytes(serialization.Encoding.DER)
     for name, body in profiles(cert_der).items():
         der = sign(plistlib.dumps(body, sort_keys=True), cert, key)
