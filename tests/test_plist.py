@@ -272,6 +272,7 @@ def test_binary_huge_array_count_and_bad_reference():
     (b"\x70", "unknown or unsupported object marker 0x70"),
     (b"\x33" + struct.pack(">d", 1e300), "out of range"),
     (b"\xd1\x01\x01", "not a string"),
+    (b"\x89" + b"\xff" * 10, "wider than 64 bits"),
 ])
 def test_binary_bad_objects(obj, words):
     objs = [obj, b"\xa0"] if obj.startswith(b"\xd1") else [obj]

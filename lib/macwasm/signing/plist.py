@@ -456,6 +456,8 @@ class _BinaryReader:
             except UnicodeDecodeError as exc:
                 raise self.fail(f"string is not valid {exc.encoding}", start + exc.start) from None
         elif high == 0x8:
+            if low > 7:
+                raise self.fail(f"UID of {low + 1} bytes is wider than 64 bits", at)
             self.span(at + 1, low + 1, "UID")
             result = plistlib.UID(self.uint(at + 1, low + 1))
         elif high == 0xA:
