@@ -74,3 +74,23 @@ def test_emit_formats():
     out = io.StringIO()
     emit(records, "table", out, [("PATH", lambda r: r["path"]), ("N", lambda r: r["n"])])
     assert out.getvalue().splitlines() == ["PATH  N", "----  -", "b     2", "a     -"]
+
+
+def test_a_fifo_named_like_a_module_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "pipe.wasm"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info, open_readonly(fifo, max_size=10):
+        pass
+    assert "not a regular file" in info.value.reason
+
+
+def test_non_utf8_file_names_are_printed_as_escapes_not_crashes():
+    name = os.fsdecode(b"bad-\xff.wasm")  # a lone surrogate, as Python sees such a name
+    out = io.StringIO()
+    emit([{"path": name}], "jsonl", out, [])
+    text = out.getvalue()
+    text.encode("utf-8")  # must not raise
+    assert "bad-" in text and "\\udcff" in text
+    out = io.StringIO()
+    emit([{"path": name}], "table", out, [("PATH", lambda r: r["path"])])
+    out.getvalue().encode("utf-8")

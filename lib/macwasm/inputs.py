@@ -46,7 +46,9 @@ def open_readonly(path: str | os.PathLike[str], *, max_size: int) -> Iterator[by
         yield data
         return
     try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: opening a FIFO or a device named like a module must not hang the batch;
+        # it is refused below as "not a regular file". Regular files ignore the flag.
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise InputError(_os_reason(exc), path=name, category=IO) from None
     try:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from macwasm import __version__
 from macwasm.cli.common import EXIT_USAGE_OR_IO
 from macwasm.errors import MacwasmError
+from macwasm.report.emit import printable
 
 #: subcommand modules under macwasm.cli; each defines ``register(subparsers)`` which adds its
 #: parser and sets ``func(args) -> int`` as the parser default.
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except MacwasmError as err:
-        print(f"macwasm: {err.message}", file=sys.stderr)
+        print(f"macwasm: {printable(err.message)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO
     except BrokenPipeError:
         return 0

@@ -14,8 +14,18 @@ from typing import IO, Any
 FORMATS = ("table", "json", "jsonl")
 
 
+def printable(text: str) -> str:
+    """Text that can always be written as UTF-8.
+
+    File names that are not valid UTF-8 reach Python as lone surrogates (``surrogateescape``);
+    writing them would raise ``UnicodeEncodeError`` in the middle of a batch. They are shown as
+    ``\\udcff``-style escapes instead, so the output stays valid UTF-8 and names the file.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def to_json_line(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    return printable(json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=False))
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> None:
@@ -25,7 +35,7 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> None:
 
 
 def write_json(records: Iterable[dict[str, Any]], out: IO[str]) -> None:
-    out.write(json.dumps(list(records), ensure_ascii=False, indent=2))
+    out.write(printable(json.dumps(list(records), ensure_ascii=False, indent=2)))
     out.write("\n")
 
 
@@ -55,7 +65,7 @@ def _cell(value: object, max_width: int) -> str:
         text = ",".join(str(v) for v in value) or "-"
     else:
         text = str(value)
-    text = text.replace("\n", " ")
+    text = printable(text.replace("\n", " "))
     return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
 
