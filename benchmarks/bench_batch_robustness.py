@@ -1,0 +1,145 @@
+"""Batch robustness: 10,000 mixed files, 10% of them hostile, through every reading command.
+
+What it shows (issue "Hostile input"): each command finishes, reports every bad file with its
+reason, exits 1, and its peak memory stays flat when the batch grows tenfold. Peak RSS comes from
+``resource.getrusage(RUSAGE_CHILDREN)`` of a fresh child process per run, so one run never
+inherits another's high-water mark.
+
+Run: ``.venv/bin/python benchmarks/bench_batch_robustness.py`` (part of ``make bench``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "benchmarks" / ".work" / "batch"
+README = REPO / "benchmarks" / "README.md"
+SECTION = "Batch robustness"
+
+#: hostile inputs, each a (file name suffix, bytes) maker; they stand for the classes of bad input
+HOSTILE = {
+    "leb128-10-continuation.wasm": lambda: b"\0asm\1\0\0\0\x01" + b"\x80" * 10 + b"\x00",
+    "section-past-eof.wasm": lambda: b"\0asm\1\0\0\0\x01\x05\x01\x60\x00\x00",
+    "truncated-header.wasm": lambda: b"\0as",
+    "billion-laughs.plist": lambda: (
+        b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>\n'
+        b"<plist><dict><key>a</key><string>&lol2;</string></dict></plist>"
+    ),
+    "deep-array.plist": lambda: b"<plist>" + b"<array>" * 10_000 + b"</array>" * 10_000 + b"</plist>",
+    "fat-2pow31.macho": lambda: bytes.fromhex("cafebabe80000000") + bytes(64),
+    "garbage.entitlements": lambda: os.urandom(512),
+}
+
+
+def _valid_inputs() -> list[tuple[str, bytes]]:
+    found = []
+    for folder, pattern in (("data/modules", "*.wasm"), ("tests/fixtures/plists", "*"), ("tests/fixtures/macho", "*")):
+        for p in sorted((REPO / folder).glob(pattern)):
+            if p.is_file() and p.stat().st_size < 256 * 1024:
+                found.append((p.name, p.read_bytes()))
+    return found
+
+
+def build_corpus(root: Path, count: int, hostile_share: float = 0.10, seed: int = 7) -> int:
+    """Write ``count`` files (deterministic mix); return how many are hostile."""
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    rng = random.Random(seed)
+    valid = _valid_inputs()
+    hostile = sorted(HOSTILE.items())
+    n_hostile = 0
+    for i in range(count):
+        sub = root / f"d{i // 1000:02d}"
+        sub.mkdir(exist_ok=True)
+        if rng.random() < hostile_share or not valid:
+            name, make = hostile[i % len(hostile)]
+            (sub / f"{i:05d}-{name}").write_bytes(make())
+            n_hostile += 1
+        else:
+            name, data = valid[i % len(valid)]
+            (sub / f"{i:05d}-{name}").write_bytes(data)
+    return n_hostile
+
+
+def run(argv: list[str]) -> dict[str, object]:
+    """One fresh child process; wall time, exit code, peak RSS, count of error records."""
+    code = (
+        "import resource, subprocess, sys, json, time\n"
+        "t=time.perf_counter(); p=subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "dt=time.perf_counter()-t\n"
+        "rss=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "errs=sum(1 for l in p.stdout.splitlines() if b'\"error\":null' not in l and b'\"error\":' in l)\n"
+        "print(json.dumps({'seconds':dt,'exit':p.returncode,'peak_rss_kib':rss,'error_records':errs,"
+        "'records':len(p.stdout.splitlines()),'stderr':p.stderr.decode()[-500:]}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def main() -> int:
+    macwasm = [sys.executable, "-m", "macwasm"]
+    commands = {
+        "inspect": ["inspect", "--format", "jsonl"],
+        "entitlements": ["entitlements", "--format", "jsonl"],
+    }
+    rows = []
+    for size in (1_000, 10_000):
+        root = WORK / f"n{size}"
+        n_hostile = build_corpus(root, size)
+        for name, args in commands.items():
+            result = run([*macwasm, *args, str(root)])
+            rows.append({"command": name, "files": size, "hostile": n_hostile, **result})
+            print(json.dumps(rows[-1]))
+    _write_section(rows)
+    return 0
+
+
+def _write_section(rows: list[dict[str, object]]) -> None:
+    lines = [
+        f"## {SECTION}",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. "
+        "Mixed corpus: valid modules, plists and Mach-O fixtures, 10% hostile (LEB128 with 10 continuation "
+        "bytes, sections past EOF, truncated headers, billion-laughs and 10,000-deep plists, a fat header "
+        "claiming 2^31 slices, random bytes). Each command in a fresh process; peak RSS of that process.",
+        "",
+        "| command | files | hostile | exit | records | error records | wall s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['command']} | {r['files']} | {r['hostile']} | {r['exit']} | {r['records']} | "
+            f"{r['error_records']} | {r['seconds']:.2f} | {int(r['peak_rss_kib']) / 1024:.0f} |"
+        )
+    lines.append("")
+    lines.append("Memory is flat when peak RSS at 10,000 files is close to that at 1,000 files.")
+    _replace_section(README, SECTION, "\n".join(lines) + "\n")
+
+
+def _replace_section(path: Path, title: str, body: str) -> None:
+    """Rewrite only this benchmark's own ``## title`` section; other sections are left as they are."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    head = f"## {title}"
+    start = text.find(head)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + len(head))
+        text = text[:start] + body + (text[end + 1:] if end >= 0 else "")
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    raise SystemExit(main())
