@@ -95,3 +95,16 @@ LIMITS.extend([
           "ours (asn1crypto itself stops indefinite-length nesting at 10)"),
     Limit("PROFILE_MAX_DER_NODES", PROFILE_MAX_DER_NODES, "values", "DER/BER values walked in one profile", "ours"),
 ])
+
+# --- INTEGRITY: Ed25519 check of downloaded modules (integrity.py). A PEM public key is ~113 bytes and a
+# base64 signature 88; the caps leave room for comments/whitespace and refuse anything file-sized.
+# The module itself is capped by WASM_MAX_FILE_SIZE.
+INTEGRITY_MAX_KEY_SIZE = 4096
+INTEGRITY_MAX_SIGNATURE_SIZE = 1024
+
+LIMITS.extend([
+    Limit("INTEGRITY_MAX_KEY_SIZE", INTEGRITY_MAX_KEY_SIZE, "bytes", "a publisher public key file (PEM or raw)",
+          "ours"),
+    Limit("INTEGRITY_MAX_SIGNATURE_SIZE", INTEGRITY_MAX_SIGNATURE_SIZE, "bytes",
+          "a module signature file (raw or base64)", "ours"),
+])
