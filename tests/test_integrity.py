@@ -13,6 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from macwasm.errors import MacwasmError
 from macwasm.integrity import (
@@ -157,3 +159,22 @@ def test_a_directory_as_key_is_an_integrity_error(tmp_path):
     with pytest.raises(IntegrityError) as err:
         verify_module_file(MODULE, SIG, tmp_path)
     assert err.value.category == "io"
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.binary(max_size=200), sig=st.binary(max_size=200), module=st.binary(max_size=64))
+def test_arbitrary_inputs_give_a_result_or_integrity_error(key, sig, module):
+    try:
+        result = verify_module(module, sig, key)
+    except IntegrityError:
+        return
+    assert result.status in (VERIFIED, BAD_SIGNATURE)
+    assert result.module_size == len(module)
+
+
+@settings(max_examples=50, deadline=None)
+@given(pem_body=st.binary(max_size=120))
+def test_garbage_pem_gives_integrity_error(pem_body):
+    data = b"-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(pem_body) + b"\n-----END PUBLIC KEY-----\n"
+    with pytest.raises(IntegrityError):
+        load_public_key(data)
