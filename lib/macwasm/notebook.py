@@ -7,7 +7,9 @@ absolute: they differ per machine), and verdict tables share one colour scheme.
 
 from __future__ import annotations
 
+import io
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +71,127 @@ def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"
         bg = VERDICT_COLOURS.get(str(value).lower())
         return f"background-color: {bg}" if bg else ""
 
-    styler = frame.style.map(colour, subset=present) if present else frame.style
+    styler = _plain_repr_styler_class()(frame)
+    styler = styler.map(colour, subset=present) if present else styler
     return (
         styler.set_table_attributes(f'class="{VERDICT_TABLE_CLASS}"')
         .set_uuid("macwasm")  # stable element ids so nbval's text/html comparison is deterministic
         .hide(axis="index")
     )
+
+
+
+@cache
+def _plain_repr_styler_class() -> type:
+    """A pandas Styler whose plain-text form is the table itself.
+
+    The stock Styler has no ``__repr__``, so the notebook stores ``<...Styler at 0x7f...>`` as its
+    ``text/plain`` output: a memory address that changes on every run. Printing the frame instead
+    makes that output deterministic and lets nbval compare the data a second time.
+    """
+    from pandas.io.formats.style import Styler
+
+    class PlainReprStyler(Styler):
+        def __repr__(self) -> str:
+            return self.data.to_string(index=False)
+
+    return PlainReprStyler
+
+
+#: colours of the allowed / refused / unconfirmed grid (same family as the verdict colours)
+GRID_COLOURS = {
+    "yes": "#66bb6a",
+    "allowed": "#66bb6a",
+    "only-allow-jit": "#ffe082",
+    "limited": "#ffe082",
+    "no": "#e57373",
+    "refused": "#e57373",
+    "unconfirmed": "#bdbdbd",
+    "n/a": "#ffffff",
+}
+
+
+def figure_png(fig: Any) -> Any:
+    """Render a matplotlib figure as an inline PNG and close it.
+
+    Returning an ``IPython.display.Image`` (instead of the Figure) keeps the stored ``text/plain``
+    free of figure sizes and addresses, works with the ``agg`` backend that :func:`setup` selects,
+    and frees the figure so later cells start clean. nbval does not compare images.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return Image(data=buffer.getvalue(), format="png")
+
+
+def category_grid(table: Any, *, title: str, colours: dict[str, str] | None = None,
+                  legend_title: str = "") -> Any:
+    """Draw a table of category labels (rows x columns) as a coloured grid with the labels written in.
+
+    A heat-map of words rather than numbers: each cell's colour comes from its label, so "refused"
+    and "unconfirmed" stand out without a colour scale to decode. Returns the inline PNG.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Patch
+
+    palette = {**GRID_COLOURS, **(colours or {})}
+    labels = [[str(v) for v in row] for row in table.to_numpy()]
+    rgb = [[to_rgb(palette.get(v, "#ffffff")) for v in row] for row in labels]
+    height = 0.45 * len(table.index) + 1.6
+    width = 1.25 * len(table.columns) + 4.5
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.imshow(rgb, aspect="auto", interpolation="nearest")
+    for y, row in enumerate(labels):
+        for x, value in enumerate(row):
+            ax.text(x, y, value, ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
+    ax.set_xticks([x - 0.5 for x in range(1, len(table.columns))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(table.index))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    ax.set_title(title)
+    used = sorted({v for row in labels for v in row})
+    ax.legend(handles=[Patch(facecolor=palette.get(v, "#ffffff"), edgecolor="grey", label=v) for v in used],
+              title=legend_title or None, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return figure_png(fig)
+
+
+def count_bars(counts: Any, *, title: str, xlabel: str = "", ylabel: str = "count",
+               colours: dict[str, str] | None = None, stacked: bool = False) -> Any:
+    """Bar chart of a count Series (one bar per label) or DataFrame (one group per row).
+
+    Colours follow the verdict colours when the labels are verdicts, so a chart and a styled table
+    agree at a glance. Returns the inline PNG.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    palette = {k: _strong(v) for k, v in VERDICT_COLOURS.items()} | (colours or {})
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    if isinstance(counts, pd.Series):
+        names = [str(i) for i in counts.index]
+        ax.bar(names, counts.to_numpy(), color=[palette.get(n.lower(), "#90a4ae") for n in names],
+               edgecolor="black", linewidth=0.5)
+        for x, value in enumerate(counts.to_numpy()):
+            ax.annotate(f"{value:,}", (x, value), ha="center", va="bottom", fontsize=8)
+    else:
+        colour_list = [palette.get(str(c).lower(), None) for c in counts.columns]
+        counts.plot.bar(ax=ax, stacked=stacked, edgecolor="black", linewidth=0.5,
+                        color=colour_list if all(colour_list) else None)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return figure_png(fig)
+
+
+def _strong(hex_colour: str) -> str:
+    """A darker shade of a table background colour, for bars that must read on white."""
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#{:02x}{:02x}{:02x}".format(*(int(c * 0.8) for c in (r, g, b)))
