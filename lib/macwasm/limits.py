@@ -108,3 +108,34 @@ LIMITS.extend([
     Limit("INTEGRITY_MAX_SIGNATURE_SIZE", INTEGRITY_MAX_SIGNATURE_SIZE, "bytes",
           "a module signature file (raw or base64)", "ours"),
 ])
+
+# --- LOG: system logs, crash reports and notarization logs handed to `explain` (policy/explain.py).
+# A `log show` export of a few hours is tens of MB; a crash report or notary log is under 1 MB. Lines longer
+# than the line cap are matched on their first LOG_MAX_LINE_LENGTH characters only (and counted), so a hostile
+# 1 MB line costs no more than a normal one. One placeholder captures at most LOG_MAX_FIELD_LENGTH characters
+# (macOS PATH_MAX is 1024), which bounds the work per candidate match.
+LOG_MAX_SIZE = 256 * MiB
+LOG_MAX_LINES = 5_000_000
+LOG_MAX_LINE_LENGTH = 64 * 1024
+LOG_MAX_FIELD_LENGTH = 4096
+LOG_MAX_JSON_SIZE = 16 * MiB
+LOG_MAX_JSON_DEPTH = 64
+LOG_MAX_MATCHES_PER_LINE = 16
+LOG_MAX_UNRECOGNISED_SAMPLES = 5
+
+LIMITS.extend([
+    Limit("LOG_MAX_SIZE", LOG_MAX_SIZE, "bytes", "one log, crash report or notarization log given to explain", "ours"),
+    Limit("LOG_MAX_LINES", LOG_MAX_LINES, "lines", "lines in one log", "ours"),
+    Limit("LOG_MAX_LINE_LENGTH", LOG_MAX_LINE_LENGTH, "characters",
+          "characters of one line that are matched (the rest is ignored and the line counted as long)", "ours"),
+    Limit("LOG_MAX_FIELD_LENGTH", LOG_MAX_FIELD_LENGTH, "characters",
+          "one placeholder capture (path, reason, keys) in a diagnostic pattern", "ours (4 x macOS PATH_MAX)"),
+    Limit("LOG_MAX_JSON_SIZE", LOG_MAX_JSON_SIZE, "bytes",
+          "a notarization log or .ips crash report parsed as JSON (larger input is read line by line)", "ours"),
+    Limit("LOG_MAX_JSON_DEPTH", LOG_MAX_JSON_DEPTH, "levels",
+          "nested arrays/objects in a JSON log, checked before json.loads", "ours (real logs nest < 10)"),
+    Limit("LOG_MAX_MATCHES_PER_LINE", LOG_MAX_MATCHES_PER_LINE, "matches", "diagnostics reported for one line",
+          "ours (the forum thread's pasted line holds 3)"),
+    Limit("LOG_MAX_UNRECOGNISED_SAMPLES", LOG_MAX_UNRECOGNISED_SAMPLES, "lines",
+          "unrecognised lines quoted in a report (all are counted)", "ours"),
+])
