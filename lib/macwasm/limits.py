@@ -29,14 +29,18 @@ class Limit:
 
 # --- WebAssembly (JS API "implementation-defined limits", as V8, SpiderMonkey and JSC enforce them) ---
 JS_API_LIMITS = "https://webassembly.github.io/spec/js-api/#limits"
+# The CG raised the import/export limits from 100,000 to 1,000,000 on 2024-07-16 (WebAssembly/spec PR #1766,
+# "Raise Web implementation limits for imports and exports"); wasmparser followed (MAX_WASM_IMPORTS/EXPORTS).
+JS_API_IMPORTS_EXPORTS = JS_API_LIMITS + " (raised to 1,000,000 by WebAssembly/spec PR #1766, 2024)"
 WASM_MAX_FILE_SIZE = 1 * GiB
 WASM_MAX_TYPES = 1_000_000
 WASM_MAX_FUNCTIONS = 1_000_000
-WASM_MAX_IMPORTS = 100_000
-WASM_MAX_EXPORTS = 100_000
+WASM_MAX_IMPORTS = 1_000_000
+WASM_MAX_EXPORTS = 1_000_000
 WASM_MAX_GLOBALS = 1_000_000
 WASM_MAX_TAGS = 1_000_000
 WASM_MAX_DATA_SEGMENTS = 100_000
+WASM_MAX_ELEMENT_SEGMENTS = 100_000
 WASM_MAX_TABLES = 100_000
 WASM_MAX_MEMORIES = 100
 WASM_MAX_STRING_SIZE = 100_000
@@ -51,11 +55,13 @@ LIMITS: list[Limit] = [
     Limit("WASM_MAX_FILE_SIZE", WASM_MAX_FILE_SIZE, "bytes", "size of a module or component", JS_API_LIMITS),
     Limit("WASM_MAX_TYPES", WASM_MAX_TYPES, "entries", "type section entries", JS_API_LIMITS),
     Limit("WASM_MAX_FUNCTIONS", WASM_MAX_FUNCTIONS, "entries", "functions (imported + defined)", JS_API_LIMITS),
-    Limit("WASM_MAX_IMPORTS", WASM_MAX_IMPORTS, "entries", "imports", JS_API_LIMITS),
-    Limit("WASM_MAX_EXPORTS", WASM_MAX_EXPORTS, "entries", "exports", JS_API_LIMITS),
+    Limit("WASM_MAX_IMPORTS", WASM_MAX_IMPORTS, "entries", "imports", JS_API_IMPORTS_EXPORTS),
+    Limit("WASM_MAX_EXPORTS", WASM_MAX_EXPORTS, "entries", "exports", JS_API_IMPORTS_EXPORTS),
     Limit("WASM_MAX_GLOBALS", WASM_MAX_GLOBALS, "entries", "globals", JS_API_LIMITS),
     Limit("WASM_MAX_TAGS", WASM_MAX_TAGS, "entries", "exception tags", JS_API_LIMITS),
     Limit("WASM_MAX_DATA_SEGMENTS", WASM_MAX_DATA_SEGMENTS, "entries", "data segments", JS_API_LIMITS),
+    Limit("WASM_MAX_ELEMENT_SEGMENTS", WASM_MAX_ELEMENT_SEGMENTS, "entries", "element segments",
+          "wasmparser MAX_WASM_ELEMENT_SEGMENTS (the JS API sets no element-segment count)"),
     Limit("WASM_MAX_TABLES", WASM_MAX_TABLES, "entries", "tables", JS_API_LIMITS),
     Limit("WASM_MAX_MEMORIES", WASM_MAX_MEMORIES, "entries", "memories (multi-memory)", JS_API_LIMITS),
     Limit("WASM_MAX_STRING_SIZE", WASM_MAX_STRING_SIZE, "bytes", "one name (import, export, custom section)",

@@ -1,0 +1,173 @@
+"""Walk a component (component-model ``design/mvp/Binary.md``): sections framed, nested modules and components walked.
+
+Unlike a core module, a component's sections may repeat and interleave (each definition may only
+refer to earlier ones), so there is no order to check. What is decoded: the top level's imports and
+exports (names and their sort), the framing of every section, and every nested core module
+(section 1) and component (section 4), recursively up to ``WASM_MAX_COMPONENT_NESTING`` levels.
+Instances, aliases, canonical definitions and type definitions are skipped by size; their
+mistakes are the validator's job (``--validate``).
+"""
+
+from __future__ import annotations
+
+from macwasm.errors import LIMIT, WasmFormatError
+from macwasm.limits import WASM_MAX_COMPONENT_NESTING, WASM_MAX_EXPORTS, WASM_MAX_IMPORTS, WASM_MAX_SECTIONS
+from macwasm.wasm.core import CoreFacts, walk_core
+from macwasm.wasm.custom import read_custom_section
+from macwasm.wasm.header import COMPONENT_LAYER, COMPONENT_VERSION, CORE_VERSION, MAGIC
+from macwasm.wasm.model import Export, Import, Section, WasmInfo
+from macwasm.wasm.reader import Reader
+
+SECTION_NAMES = {
+    0: "custom", 1: "core module", 2: "core instance", 3: "core type", 4: "component", 5: "instance",
+    6: "alias", 7: "type", 8: "canon", 9: "start", 10: "import", 11: "export", 12: "value",
+}
+CORE_SORTS = {0x00: "core func", 0x01: "core table", 0x02: "core memory", 0x03: "core global",
+              0x04: "core tag", 0x10: "core type", 0x11: "core module", 0x12: "core instance"}
+SORTS = {0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
+EXTERN_DESC = {0x00: "module", 0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
+
+
+def walk_component(data: bytes, start: int, end: int, info: WasmInfo, depth: int,
+                   nested_cores: list[CoreFacts]) -> list[Section]:
+    """Walk one component whose preamble sits at ``data[start:start+8]``; return its own sections."""
+    if depth > WASM_MAX_COMPONENT_NESTING:
+        raise WasmFormatError(f"components nested more than {WASM_MAX_COMPONENT_NESTING} levels deep",
+                              offset=start, category=LIMIT)
+    r = Reader(data, start + 8, end)
+    sections: list[Section] = []
+    top = depth == 0
+    while not r.at_end():
+        if len(sections) >= WASM_MAX_SECTIONS:
+            raise WasmFormatError(f"more than {WASM_MAX_SECTIONS} sections", offset=r.pos, category=LIMIT)
+        sec_offset = r.pos
+        sec_id = r.byte("section id")
+        if sec_id not in SECTION_NAMES:
+            raise WasmFormatError(f"malformed section id {sec_id}", offset=sec_offset)
+        size = r.u32("section size")
+        body = r.pos
+        if size > end - body:
+            raise WasmFormatError(f"length out of bounds: section {SECTION_NAMES[sec_id]} of {size} bytes runs "
+                                  f"{size - (end - body)} bytes past the end of the component", offset=body)
+        r.pos = body + size
+        s = Reader(data, body, body + size)
+        if sec_id == 0:
+            name = s.name("custom section name")
+            sections.append(Section(0, name, sec_offset, size))
+            if top:
+                read_custom_section(name, data, s.pos, s.end, info)
+            elif name == "target_features":
+                read_custom_section(name, data, s.pos, s.end, info, features_only=True)
+            continue
+        sections.append(Section(sec_id, SECTION_NAMES[sec_id], sec_offset, size))
+        if sec_id == 1:
+            _expect_header(s, module=True)
+            label = f"core module #{info.nested_modules}"
+            info.nested_modules += 1
+            nested_cores.append(walk_core(data, body, body + size, info, label))
+        elif sec_id == 4:
+            _expect_header(s, module=False)
+            info.nested_components += 1
+            walk_component(data, body, body + size, info, depth + 1, nested_cores)
+        elif sec_id == 10:
+            for _ in range(s.count("import", WASM_MAX_IMPORTS, 3)):
+                name = _extern_name(s, "import name")
+                kind = _extern_desc(s)
+                if top:
+                    info.imports.append(Import(None, name, kind))
+            s.expect_end("the import section")
+        elif sec_id == 11:
+            for _ in range(s.count("export", WASM_MAX_EXPORTS, 3)):
+                name = _extern_name(s, "export name")
+                kind = _sort(s)
+                s.u32("export index")
+                if _optional(s, "export type ascription"):
+                    _extern_desc(s)
+                if top:
+                    info.exports.append(Export(name, kind))
+            s.expect_end("the export section")
+    return sections
+
+
+def _expect_header(s: Reader, *, module: bool) -> None:
+    """A nested core module must carry a module header, a nested component a component preamble."""
+    at = s.pos
+    if s.end - at < 8 or bytes(s.data[at:at + 4]) != MAGIC:
+        raise WasmFormatError("nested " + ("core module" if module else "component") + " does not start with the "
+                              "wasm magic (unexpected end or magic header not detected)", offset=at)
+    version = int.from_bytes(bytes(s.data[at + 4:at + 8]), "little")
+    if module and version != CORE_VERSION:
+        raise WasmFormatError(f"expected a version header for a module, found 0x{version:x}", offset=at + 4)
+    if not module:
+        if version == CORE_VERSION:
+            raise WasmFormatError("expected a version header for a component, found a core module's", offset=at + 4)
+        if version != (COMPONENT_LAYER << 16 | COMPONENT_VERSION):
+            raise WasmFormatError(f"unknown binary version 0x{version:x} for a nested component", offset=at + 4)
+
+
+def _extern_name(s: Reader, what: str) -> str:
+    """``importname'``/``exportname'``: a discriminant byte, the name, and (0x02) a list of name options."""
+    at = s.pos
+    form = s.byte(f"{what} form")
+    if form > 0x02:
+        raise WasmFormatError(f"invalid leading byte (0x{form:x}) for component name", offset=at)
+    name = s.name(what)
+    if form == 0x02:
+        for _ in range(s.count("name option", WASM_MAX_IMPORTS, 2)):
+            opt_at = s.pos
+            opt = s.byte("name option")
+            if opt > 0x02:
+                raise WasmFormatError(f"invalid leading byte (0x{opt:x}) for name option", offset=opt_at)
+            s.name("name option value")
+    return name
+
+
+def _extern_desc(s: Reader) -> str:
+    at = s.pos
+    tag = s.byte("extern kind")
+    if tag == 0x00:
+        sub_at = s.pos
+        if s.byte("core sort") != 0x11:
+            raise WasmFormatError("invalid leading byte for core module extern description", offset=sub_at)
+        s.u32("core type index")
+    elif tag in (0x01, 0x04, 0x05):
+        s.u32("type index")
+    elif tag == 0x02:  # valuebound: (eq valueidx) | valtype
+        bound = s.byte("value bound")
+        if bound == 0x00:
+            s.u32("value index")
+        elif bound == 0x01:
+            s.sleb(33, "value type")
+        else:
+            raise WasmFormatError(f"invalid leading byte (0x{bound:x}) for value bound", offset=s.pos - 1)
+    elif tag == 0x03:  # typebound: (eq typeidx) | (sub resource)
+        bound = s.byte("type bound")
+        if bound == 0x00:
+            s.u32("type index")
+        elif bound != 0x01:
+            raise WasmFormatError(f"invalid leading byte (0x{bound:x}) for type bound", offset=s.pos - 1)
+    else:
+        raise WasmFormatError(f"invalid leading byte (0x{tag:x}) for component external kind", offset=at)
+    return EXTERN_DESC[tag]
+
+
+def _sort(s: Reader) -> str:
+    at = s.pos
+    sort = s.byte("sort")
+    if sort == 0x00:
+        core_at = s.pos
+        core = s.byte("core sort")
+        if core not in CORE_SORTS:
+            raise WasmFormatError(f"invalid leading byte (0x{core:x}) for core sort", offset=core_at)
+        return CORE_SORTS[core]
+    if sort not in SORTS:
+        raise WasmFormatError(f"invalid leading byte (0x{sort:x}) for sort", offset=at)
+    return SORTS[sort]
+
+
+def _optional(s: Reader, what: str) -> bool:
+    at = s.pos
+    flag = s.byte(what)
+    if flag > 1:
+        raise WasmFormatError(f"invalid leading byte (0x{flag:x}) for optional {what}", offset=at)
+    return flag == 1

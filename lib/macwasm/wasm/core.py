@@ -1,0 +1,550 @@
+"""Walk a core WebAssembly module: every section framed and ordered, the small ones decoded, the big ones skipped.
+
+What is decoded and why: the type section (to see GC types and to check every proposal's type
+encoding), imports and exports (the lists users ask for), memories (threads, memory64, custom page
+sizes), tags (exceptions), start, data count, and the *counts* at the head of the code and data
+sections (the spec requires them to agree with the function and data-count sections). Function
+bodies and the bytes of data segments are skipped by their size: they hold the bulk of a large
+module and nothing a release engineer asks about, and decoding them would make inspection grow with
+the module instead of with its interface. Globals, tables, element and data segment *headers* are
+decoded (constant expressions included) because that is where most of the spec's malformed-binary
+cases hide, and they are small.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from macwasm.errors import LIMIT, WasmFormatError
+from macwasm.limits import (
+    WASM_MAX_DATA_SEGMENTS,
+    WASM_MAX_ELEMENT_SEGMENTS,
+    WASM_MAX_EXPORTS,
+    WASM_MAX_FUNCTIONS,
+    WASM_MAX_GLOBALS,
+    WASM_MAX_IMPORTS,
+    WASM_MAX_MEMORIES,
+    WASM_MAX_SECTIONS,
+    WASM_MAX_TABLES,
+    WASM_MAX_TAGS,
+    WASM_MAX_TYPES,
+)
+from macwasm.wasm.custom import read_custom_section
+from macwasm.wasm.model import Export, Import, Memory, Section, WasmInfo
+from macwasm.wasm.reader import Reader
+
+SECTION_NAMES = {
+    0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global", 7: "export",
+    8: "start", 9: "element", 10: "code", 11: "data", 12: "datacount", 13: "tag",
+}
+#: the order the spec requires of non-custom sections; the tag section sits between memory and global,
+#: the data-count section between element and code
+SECTION_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
+EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+# value types: numeric/vector, and the abstract heap types usable as shorthand reference types
+_NUMERIC = frozenset((0x7F, 0x7E, 0x7D, 0x7C, 0x7B))
+_ABSTRACT_HEAP = frozenset((0x70, 0x6F, 0x6E, 0x6D, 0x6C, 0x6B, 0x6A, 0x71, 0x72, 0x73, 0x69, 0x74, 0x68, 0x75))
+_PACKED = frozenset((0x78, 0x77))
+_REF_NULL, _REF = 0x63, 0x64
+_EXACT = 0x62  # custom-descriptors: (exact $t)
+_FUNC, _STRUCT, _ARRAY, _CONT = 0x60, 0x5F, 0x5E, 0x5D
+_SUB, _SUB_FINAL, _REC = 0x50, 0x4F, 0x4E
+_DESCRIPTOR, _DESCRIBES = 0x4D, 0x4C
+
+#: maps every byte to 1 if it is a LEB128 continuation byte, else 0; four 1s in a row mean a 5-byte LEB
+_CONTINUATION_MARKS = bytes(0 if b < 0x80 else 1 for b in range(256))
+_FOUR_CONTINUATIONS = b"\x01" * 4
+
+
+@dataclass
+class CoreFacts:
+    """What one core module (top level or nested in a component) contributes to the result."""
+
+    label: str | None  # None at top level, "core module #N" when nested
+    imports: list[Import] = field(default_factory=list)
+    exports: list[Export] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    tables: int = 0
+    tags: int = 0
+    types: int = 0
+    gc_types: int = 0
+    functions_defined: int = 0
+    start_function: int | None = None
+
+
+def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | None) -> CoreFacts:
+    """Walk the sections of a core module whose 8-byte header sits at ``data[start:start+8]``."""
+    facts = CoreFacts(label)
+    r = Reader(data, start + 8, end)
+    last_rank = 0
+    func_count: int | None = None
+    code_count: int | None = None
+    data_count: int | None = None
+    data_seg_count: int | None = None
+    imported_funcs = 0
+    while not r.at_end():
+        if len(facts.sections) >= WASM_MAX_SECTIONS:
+            raise WasmFormatError(f"more than {WASM_MAX_SECTIONS} sections", offset=r.pos, category=LIMIT)
+        sec_offset = r.pos
+        sec_id = r.byte("section id")
+        if sec_id not in SECTION_NAMES:
+            raise WasmFormatError(f"malformed section id {sec_id}", offset=sec_offset)
+        size = r.u32("section size")
+        body = r.pos
+        if size > end - body:
+            raise WasmFormatError(f"length out of bounds: section {SECTION_NAMES[sec_id]} of {size} bytes runs "
+                                  f"{size - (end - body)} bytes past the end of the module", offset=body)
+        r.pos = body + size
+        s = Reader(data, body, body + size)
+        if sec_id == 0:
+            name = s.name("custom section name")
+            facts.sections.append(Section(0, name, sec_offset, size))
+            if label is None:
+                read_custom_section(name, data, s.pos, s.end, info)
+            elif name == "target_features":  # nested modules still tell whether they use SIMD
+                read_custom_section(name, data, s.pos, s.end, info, features_only=True)
+            continue
+        rank = SECTION_RANK[sec_id]
+        if rank <= last_rank:
+            what = "duplicate" if rank == last_rank else "out of order"
+            raise WasmFormatError(f"unexpected content after last section: {SECTION_NAMES[sec_id]} section "
+                                  f"is {what}", offset=sec_offset)
+        last_rank = rank
+        facts.sections.append(Section(sec_id, SECTION_NAMES[sec_id], sec_offset, size))
+        if sec_id == 1:
+            _read_types(s, facts)
+        elif sec_id == 2:
+            imported_funcs = _read_imports(s, facts)
+        elif sec_id == 3:
+            func_count = _count_u32_vector(s, "function", WASM_MAX_FUNCTIONS)
+            facts.functions_defined = func_count
+        elif sec_id == 4:
+            n = s.count("table", WASM_MAX_TABLES, 2)
+            for _ in range(n):
+                _read_table(s)
+            facts.tables += n
+        elif sec_id == 5:
+            n = s.count("memory", WASM_MAX_MEMORIES, 2)
+            base = len(facts.memories)
+            for i in range(n):
+                facts.memories.append(_read_memtype(s, base + i, imported=False, label=label))
+        elif sec_id == 13:
+            n = s.count("tag", WASM_MAX_TAGS, 2)
+            for _ in range(n):
+                _read_tagtype(s)
+            facts.tags += n
+        elif sec_id == 6:
+            n = s.count("global", WASM_MAX_GLOBALS, 3)
+            for _ in range(n):
+                _read_valtype(s)
+                _read_mutability(s)
+                _skip_const_expr(s)
+            if label is None:
+                info.globals_defined = n
+        elif sec_id == 7:
+            _read_exports(s, facts)
+        elif sec_id == 8:
+            facts.start_function = s.u32("start function index")
+        elif sec_id == 12:
+            data_count = s.u32("data count")
+        elif sec_id == 10:
+            code_count = s.count("code entry", WASM_MAX_FUNCTIONS)
+            continue  # function bodies: skipped by size
+        elif sec_id == 11:
+            data_seg_count = s.count("data segment", WASM_MAX_DATA_SEGMENTS)
+            for _ in range(data_seg_count):
+                _skip_data_segment(s)
+        else:  # 9: element segments
+            for _ in range(s.count("element segment", WASM_MAX_ELEMENT_SEGMENTS)):
+                _skip_element_segment(s)
+        s.expect_end(f"the {SECTION_NAMES[sec_id]} section")
+    if (func_count or 0) != (code_count or 0):
+        raise WasmFormatError(f"function and code section have inconsistent lengths ({func_count or 0} functions, "
+                              f"{code_count or 0} bodies)", offset=end)
+    if data_count is not None and data_seg_count is not None and data_count != data_seg_count:
+        raise WasmFormatError(f"data count and data section have inconsistent lengths ({data_count} vs "
+                              f"{data_seg_count})", offset=end)
+    if data_count is not None and data_seg_count is None and data_count != 0:
+        raise WasmFormatError(f"data count and data section have inconsistent lengths ({data_count} vs no data "
+                              "section)", offset=end)
+    del imported_funcs
+    return facts
+
+
+# ---------------------------------------------------------------------------------------- types
+
+
+def _read_types(s: Reader, facts: CoreFacts) -> None:
+    n = s.count("type", WASM_MAX_TYPES)
+    for _ in range(n):
+        form_at = s.pos
+        form = s.byte("type form")
+        if form == _REC:
+            m = s.count("rec group member", WASM_MAX_TYPES)
+            facts.gc_types += 1
+            for _ in range(m):
+                _read_subtype(s, s.byte("type form"), s.pos - 1, facts)
+            facts.types += m
+        else:
+            _read_subtype(s, form, form_at, facts)
+            facts.types += 1
+
+
+def _read_subtype(s: Reader, form: int, form_at: int, facts: CoreFacts) -> None:
+    if form in (_SUB, _SUB_FINAL):
+        facts.gc_types += 1
+        for _ in range(s.count("supertype", WASM_MAX_TYPES)):
+            s.u32("supertype index")
+        form_at = s.pos
+        form = s.byte("type form")
+    if form in (_DESCRIPTOR, _DESCRIBES):  # custom-descriptors proposal
+        facts.gc_types += 1
+        s.u32("descriptor type index")
+        form_at = s.pos
+        form = s.byte("type form")
+    if form == _FUNC:
+        for what in ("parameter", "result"):
+            for _ in range(s.count(what, WASM_MAX_TYPES)):
+                _read_valtype(s)
+    elif form == _STRUCT:
+        facts.gc_types += 1
+        for _ in range(s.count("struct field", WASM_MAX_TYPES)):
+            _read_fieldtype(s)
+    elif form == _ARRAY:
+        facts.gc_types += 1
+        _read_fieldtype(s)
+    elif form == _CONT:  # stack-switching proposal
+        s.u32("continuation function type index")
+    else:
+        raise WasmFormatError(f"malformed type form 0x{form:02x} (integer representation too long or "
+                              "unknown composite type)", offset=form_at)
+
+
+def _read_fieldtype(s: Reader) -> None:
+    at = s.pos
+    t = s.byte("storage type")
+    if t not in _PACKED:
+        s.pos = at
+        _read_valtype(s)
+    mut_at = s.pos
+    if s.byte("mutability") > 1:
+        raise WasmFormatError("malformed mutability", offset=mut_at)
+
+
+def _read_valtype(s: Reader) -> None:
+    at = s.pos
+    t = s.byte("value type")
+    if t in _NUMERIC or t in _ABSTRACT_HEAP:
+        return
+    if t in (_REF, _REF_NULL):
+        _read_heaptype(s)
+        return
+    raise WasmFormatError(f"malformed value type 0x{t:02x}", offset=at)
+
+
+def _read_heaptype(s: Reader) -> None:
+    at = s.pos
+    t = s.byte("heap type")
+    if t in _ABSTRACT_HEAP:
+        return
+    if t == _EXACT:
+        at = s.pos
+        t = s.byte("heap type")
+    if t & 0x40 and t < 0x80:  # a negative one-byte s33 that is not an abstract heap type
+        raise WasmFormatError(f"malformed heap type 0x{t:02x}", offset=at)
+    s.pos = at
+    if s.sleb(33, "type index") < 0:
+        raise WasmFormatError("malformed heap type (negative type index)", offset=at)
+
+
+def _read_reftype(s: Reader) -> None:
+    at = s.pos
+    t = s.byte("reference type")
+    if t in _ABSTRACT_HEAP:
+        return
+    if t in (_REF, _REF_NULL):
+        _read_heaptype(s)
+        return
+    raise WasmFormatError(f"malformed reference type 0x{t:02x}", offset=at)
+
+
+# --------------------------------------------------------------------------- imports and exports
+
+
+def _read_imports(s: Reader, facts: CoreFacts) -> int:
+    n = s.count("import", WASM_MAX_IMPORTS, 3)
+    data, end = s.data, s.end
+    append = facts.imports.append
+    funcs = 0
+    for _ in range(n):
+        # fast path for the usual entry: two short names and a function import with a small type index
+        pos = s.pos
+        ln1 = data[pos] if pos < end else 0x80
+        mid = pos + 1 + ln1
+        if ln1 < 0x80 and mid < end:
+            ln2 = data[mid]
+            stop = mid + 1 + ln2
+            if ln2 < 0x80 and stop + 2 <= end and data[stop] == 0 and data[stop + 1] < 0x80:
+                try:
+                    module = data[pos + 1:mid].decode("utf-8")
+                    name = data[mid + 1:stop].decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+                else:
+                    append(Import(module, name, "func"))
+                    funcs += 1
+                    s.pos = stop + 2
+                    continue
+        module = s.name("import module name")
+        name = s.name("import name")
+        kind_at = s.pos
+        kind = s.byte("import kind")
+        if kind == 0:
+            s.u32("function type index")
+            funcs += 1
+        elif kind == 1:
+            _read_tabletype(s)
+            facts.tables += 1
+        elif kind == 2:
+            if len(facts.memories) >= WASM_MAX_MEMORIES:
+                raise WasmFormatError(f"more than {WASM_MAX_MEMORIES} memories", offset=kind_at, category=LIMIT)
+            facts.memories.append(_read_memtype(s, len(facts.memories), imported=True, label=facts.label))
+        elif kind == 3:
+            _read_valtype(s)
+            _read_mutability(s)
+        elif kind == 4:
+            _read_tagtype(s)
+            facts.tags += 1
+        else:
+            raise WasmFormatError(f"malformed import kind 0x{kind:02x}", offset=kind_at)
+        append(Import(module, name, EXTERN_KINDS[kind]))
+    return funcs
+
+
+def _read_exports(s: Reader, facts: CoreFacts) -> None:
+    """Exports, with an inlined fast path: emscripten builds export 75,000 names, and this loop is the cost.
+
+    The fast path handles the usual entry (name shorter than 128 bytes, index below 2**21) with local
+    variables only; any other entry, and any error, goes through the exact ``Reader`` path, which
+    applies every rule and reports the offset.
+    """
+    n = s.count("export", WASM_MAX_EXPORTS, 3)
+    data, end = s.data, s.end
+    kinds = EXTERN_KINDS
+    append = facts.exports.append
+    pos = s.pos
+    for _ in range(n):
+        ln = data[pos] if pos < end else 0x80
+        stop = pos + 1 + ln
+        if ln < 0x80 and stop + 2 <= end:
+            kind = data[stop]
+            b0 = data[stop + 1]
+            if kind in kinds:
+                if b0 < 0x80:
+                    nxt = stop + 2
+                elif stop + 2 < end and data[stop + 2] < 0x80:
+                    nxt = stop + 3
+                elif stop + 3 < end and data[stop + 2] >= 0x80 and data[stop + 3] < 0x80:
+                    nxt = stop + 4
+                else:
+                    nxt = -1
+                if nxt >= 0:
+                    try:
+                        name = data[pos + 1:stop].decode("utf-8")
+                    except UnicodeDecodeError:
+                        pass
+                    else:
+                        append(Export(name, kinds[kind]))
+                        pos = nxt
+                        continue
+        s.pos = pos  # the exact path: decodes the entry with every check, or raises with the offset
+        name = s.name("export name")
+        kind_at = s.pos
+        kind = s.byte("export kind")
+        if kind not in kinds:
+            raise WasmFormatError(f"malformed export kind 0x{kind:02x}", offset=kind_at)
+        s.u32("export index")
+        append(Export(name, kinds[kind]))
+        pos = s.pos
+    s.pos = pos
+
+
+def _read_tagtype(s: Reader) -> None:
+    at = s.pos
+    if s.byte("tag attribute") != 0:
+        raise WasmFormatError("malformed tag attribute (only 0, exception, is defined)", offset=at)
+    s.u32("tag type index")
+
+
+def _read_tabletype(s: Reader) -> None:
+    _read_reftype(s)
+    at = s.pos
+    flags = s.byte("table limits flags")
+    if flags & ~0x07:  # bit 0: has max, bit 1: shared (shared-everything), bit 2: table64
+        raise WasmFormatError(f"malformed limits flags 0x{flags:02x}", offset=at)
+    read = s.u64 if flags & 4 else s.u32
+    read("table minimum")
+    if flags & 1:
+        read("table maximum")
+
+
+def _read_memtype(s: Reader, index: int, *, imported: bool, label: str | None) -> Memory:
+    at = s.pos
+    flags = s.byte("memory limits flags")
+    if flags & ~0x0F:  # bit 0: has max, bit 1: shared (threads), bit 2: memory64, bit 3: custom page size
+        raise WasmFormatError(f"malformed limits flags 0x{flags:02x}", offset=at)
+    read = s.u64 if flags & 4 else s.u32
+    minimum = read("memory minimum")
+    maximum = read("memory maximum") if flags & 1 else None
+    page_log2 = s.u32("memory page size (log2)") if flags & 8 else None
+    return Memory(index, minimum, maximum, bool(flags & 2), bool(flags & 4), page_log2, imported, label)
+
+
+# --------------------------------------------------------------------------------------- helpers
+
+
+def _count_u32_vector(s: Reader, what: str, cap: int) -> int:
+    """Check a vector of u32 (the function section) at C speed; decode exactly only if something looks odd.
+
+    A 100,000-function module has 100,000 type indices here; decoding them one by one in Python would
+    cost more than the rest of the walk. A well-formed vector of N short LEB128s has exactly N bytes
+    below 0x80 and ends on one; only when 4 continuation bytes follow each other (a 5-byte LEB, which
+    may be over-long or too large) is every entry decoded with the spec's checks.
+    """
+    n = s.count(what, cap)
+    start, end = s.pos, s.end
+    marks = bytes(s.data[start:end]).translate(_CONTINUATION_MARKS)  # 1 for a continuation byte, else 0
+    if marks.count(0) == n and (not marks or marks[-1] == 0) and _FOUR_CONTINUATIONS not in marks:
+        s.pos = end
+        return n
+    for _ in range(n):
+        s.u32(f"{what} type index")
+    return n
+
+
+def _read_mutability(s: Reader) -> None:
+    at = s.pos
+    if s.byte("mutability") > 1:
+        raise WasmFormatError("malformed mutability", offset=at)
+
+
+def _read_table(s: Reader) -> None:
+    at = s.pos
+    if s.data[at] == 0x40 if at < s.end else False:  # function-references: table type with an init expression
+        s.pos += 1
+        if s.byte("reserved byte") != 0:
+            raise WasmFormatError("malformed table: byte 0x00 expected after 0x40", offset=s.pos - 1)
+        _read_tabletype(s)
+        _skip_const_expr(s)
+    else:
+        _read_tabletype(s)
+
+
+# ------------------------------------------------------------------------------------ segments
+
+
+def _skip_data_segment(s: Reader) -> None:
+    at = s.pos
+    flags = s.u32("data segment flags")
+    if flags == 0:
+        _skip_const_expr(s)
+    elif flags == 2:
+        s.u32("memory index")
+        _skip_const_expr(s)
+    elif flags != 1:
+        raise WasmFormatError(f"malformed data segment flags {flags}", offset=at)
+    length_at = s.pos
+    n = s.u32("data segment length")
+    if n > s.end - s.pos:
+        raise WasmFormatError(f"unexpected end of section or function: data segment of {n} bytes runs past "
+                              "the data section", offset=length_at)
+    s.pos += n
+
+
+def _skip_element_segment(s: Reader) -> None:
+    at = s.pos
+    flags = s.u32("element segment flags")
+    if flags > 7:
+        raise WasmFormatError(f"malformed elements segment kind {flags}", offset=at)
+    if flags & 3 == 2:  # active with an explicit table index
+        s.u32("table index")
+    if not flags & 1:  # active: offset expression
+        _skip_const_expr(s)
+    if flags & 3:  # element kind (function indices) or reference type (expressions)
+        if flags & 4:
+            _read_reftype(s)
+        else:
+            kind_at = s.pos
+            if s.byte("element kind") != 0:
+                raise WasmFormatError("malformed element kind", offset=kind_at)
+    n = s.count("element", WASM_MAX_FUNCTIONS)
+    if flags & 4:
+        for _ in range(n):
+            _skip_const_expr(s)
+    else:
+        _skip_u32s(s, n, "element function index")
+
+
+# ------------------------------------------------------------------------- constant expressions
+
+_F32_CONST, _F64_CONST, _I32_CONST, _I64_CONST = 0x43, 0x44, 0x41, 0x42
+_ONE_U32 = frozenset((0x23, 0xD2))  # global.get, ref.func
+_NO_IMMEDIATE = frozenset((0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E, 0xD1, 0xD3, 0xD4))  # extended-const ops, ref tests
+#: GC prefix 0xfb sub-opcodes allowed in constant expressions, and how many u32 immediates follow
+_GC_CONST_OPS = {0: 1, 1: 1, 6: 1, 7: 1, 8: 2, 9: 2, 10: 2, 0x1A: 0, 0x1B: 0, 0x1C: 0}
+_END = 0x0B
+
+
+def _skip_const_expr(s: Reader) -> None:
+    """Decode a constant expression up to its ``end`` (globals, offsets, table and element initialisers).
+
+    Only the instructions the spec (with the extended-const, GC and SIMD proposals) allows in
+    constant expressions are known; anything else cannot be skipped safely and is reported.
+    """
+    while True:
+        at = s.pos
+        op = s.byte("constant expression")
+        if op == _END:
+            return
+        if op == _I32_CONST:
+            s.sleb(32, "i32 constant")
+        elif op == _I64_CONST:
+            s.sleb(64, "i64 constant")
+        elif op == _F32_CONST:
+            s.skip(4, "f32 constant")
+        elif op == _F64_CONST:
+            s.skip(8, "f64 constant")
+        elif op in _ONE_U32:
+            s.u32("index")
+        elif op == 0xD0:  # ref.null heaptype
+            _read_heaptype(s)
+        elif op in _NO_IMMEDIATE:
+            continue
+        elif op == 0xFB:
+            sub = s.u32("GC opcode")
+            if sub not in _GC_CONST_OPS:
+                raise WasmFormatError(f"illegal opcode 0xfb {sub} in a constant expression", offset=at)
+            for _ in range(_GC_CONST_OPS[sub]):
+                s.u32("GC immediate")
+        elif op == 0xFD:
+            sub = s.u32("SIMD opcode")
+            if sub != 12:  # v128.const
+                raise WasmFormatError(f"illegal opcode 0xfd {sub} in a constant expression", offset=at)
+            s.skip(16, "v128 constant")
+        else:
+            raise WasmFormatError(f"illegal opcode 0x{op:02x} in a constant expression", offset=at)
+
+
+def _skip_u32s(s: Reader, n: int, what: str) -> None:
+    """Skip ``n`` LEB128 u32s at C speed (a regex over the bytes), decoding exactly only when one is 5 bytes long."""
+    if n == 0:
+        return
+    m = re.compile(rb"(?:[\x80-\xff]{0,3}[\x00-\x7f]){%d}" % n).match(s.data, s.pos, s.end) if n < 65536 else None
+    if m is not None:
+        s.pos = m.end()
+        return
+    for _ in range(n):
+        s.u32(what)

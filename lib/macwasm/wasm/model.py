@@ -1,0 +1,129 @@
+"""Typed results of the inspector; ``to_dict()`` is the JSON contract of ``macwasm inspect``.
+
+The field names are what other parts of macwasm (the entitlements reader, the benchmarks, the
+real-module tests) code against: add fields, do not rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+CORE_MODULE = "core-module"
+COMPONENT = "component"
+UNKNOWN_VERSION = "unknown-version"
+NOT_WASM = "not-wasm"
+KINDS = (CORE_MODULE, COMPONENT, UNKNOWN_VERSION, NOT_WASM)
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """What the first 8 bytes say, without reading further (cheap enough for 10,000 files)."""
+
+    kind: str
+    #: raw little-endian u32 after the magic (``file`` prints it as ``version 0x1000d``); None if < 8 bytes
+    header_version: int | None
+    #: component layer (upper 16 bits of the header u32) for components, else None
+    layer: int | None
+    #: exactly what ``file -b`` 5.44 prints for these bytes (None where we do not imitate ``file``)
+    description: str | None
+
+
+@dataclass(slots=True)
+class Section:
+    id: int
+    name: str  # "type", "import", ... or the custom section's own name
+    offset: int  # absolute offset of the section id byte
+    size: int  # payload size in bytes (the u32 after the id)
+
+
+@dataclass(slots=True)
+class Import:
+    module: str | None  # None for component imports (a component import has one name)
+    name: str
+    kind: str  # func | table | memory | global | tag (core); func | value | type | component | instance | module
+
+
+@dataclass(slots=True)
+class Export:
+    name: str
+    kind: str
+
+
+@dataclass(slots=True)
+class Memory:
+    index: int  # in the module's memory index space (imports first)
+    min: int  # pages
+    max: int | None
+    shared: bool  # threads proposal: flags bit 1
+    memory64: bool  # memory64 proposal: flags bit 2
+    page_size_log2: int | None  # custom-page-sizes proposal: flags bit 3, then the log2 of the page size
+    imported: bool
+    #: None for the module itself; "core module #N" for a core module nested in a component
+    module: str | None = None
+
+
+@dataclass(slots=True)
+class Producer:
+    name: str
+    version: str
+
+
+@dataclass(slots=True)
+class Validation:
+    ok: bool | None  # None: no validator for this kind
+    message: str | None  # the engine's message verbatim (None when ok)
+    engine: str
+
+
+@dataclass
+class WasmInfo:
+    path: str | None
+    kind: str
+    header_version: int | None
+    layer: int | None
+    description: str | None
+    size: int
+    well_formed: bool = True
+    error: str | None = None
+    error_offset: int | None = None
+    error_category: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    exports: list[Export] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
+    tables: int = 0
+    tags: int = 0  # defined + imported exception tags
+    globals_defined: int | None = None  # None when the global section is skipped
+    functions_defined: int = 0
+    types: int = 0
+    gc_types: int = 0  # struct/array/sub/rec entries in the type section
+    start_function: int | None = None
+    module_name: str | None = None
+    function_names: int = 0
+    producers: dict[str, list[Producer]] = field(default_factory=dict)
+    target_features: list[str] = field(default_factory=list)  # "+simd128", "-atomics", "=mutable-globals"
+    nested_modules: int = 0  # components: core modules at any depth
+    nested_components: int = 0  # components: components at any depth
+    custom_notes: list[str] = field(default_factory=list)  # unreadable name/producers/... (not fatal)
+    traits: list[str] = field(default_factory=list)
+    #: lists cut short by a cap; always empty in a result (a cap hit raises a "limit" error instead)
+    caps_hit: list[str] = field(default_factory=list)
+    validation: Validation | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; written out by hand because ``dataclasses.asdict`` deep-copies 75,000 exports slowly."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["sections"] = [{"id": s.id, "name": s.name, "offset": s.offset, "size": s.size} for s in self.sections]
+        d["imports"] = [{"module": i.module, "name": i.name, "kind": i.kind} for i in self.imports]
+        d["exports"] = [{"name": e.name, "kind": e.kind} for e in self.exports]
+        d["memories"] = [asdict(m) for m in self.memories]
+        d["producers"] = {k: [{"name": p.name, "version": p.version} for p in v]
+                          for k, v in sorted(self.producers.items())}
+        d["target_features"] = list(self.target_features)
+        d["custom_notes"] = list(self.custom_notes)
+        d["traits"] = list(self.traits)
+        d["caps_hit"] = list(self.caps_hit)
+        d["truncated_lists"] = list(self.caps_hit)
+        d["validation"] = asdict(self.validation) if self.validation is not None else None
+        return d
