@@ -29,13 +29,16 @@ EXTERN_DESC = {0x00: "module", 0x01: "func", 0x02: "value", 0x03: "type", 0x04: 
 
 
 def walk_component(data: bytes, start: int, end: int, info: WasmInfo, depth: int,
-                   nested_cores: list[CoreFacts]) -> list[Section]:
-    """Walk one component whose preamble sits at ``data[start:start+8]``; return its own sections."""
+                   nested_cores: list[CoreFacts], sections: list[Section] | None = None) -> list[Section]:
+    """Walk one component whose preamble sits at ``data[start:start+8]``; return its own sections.
+
+    ``sections`` may be passed in so that a caller still holds what was read when an error is raised.
+    """
     if depth > WASM_MAX_COMPONENT_NESTING:
         raise WasmFormatError(f"components nested more than {WASM_MAX_COMPONENT_NESTING} levels deep",
                               offset=start, category=LIMIT)
     r = Reader(data, start + 8, end)
-    sections: list[Section] = []
+    sections = sections if sections is not None else []
     top = depth == 0
     while not r.at_end():
         if len(sections) >= WASM_MAX_SECTIONS:

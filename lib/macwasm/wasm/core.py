@@ -75,9 +75,13 @@ class CoreFacts:
     start_function: int | None = None
 
 
-def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | None) -> CoreFacts:
-    """Walk the sections of a core module whose 8-byte header sits at ``data[start:start+8]``."""
-    facts = CoreFacts(label)
+def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | None,
+              facts: CoreFacts | None = None) -> CoreFacts:
+    """Walk the sections of a core module whose 8-byte header sits at ``data[start:start+8]``.
+
+    ``facts`` may be passed in so that a caller still holds what was read when an error is raised.
+    """
+    facts = facts if facts is not None else CoreFacts(label)
     r = Reader(data, start + 8, end)
     last_rank = 0
     func_count: int | None = None

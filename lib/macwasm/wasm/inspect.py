@@ -44,12 +44,10 @@ def inspect_bytes(data: bytes, *, path: str | None = None) -> WasmInfo:
     modules: list[CoreFacts] = []
     try:
         if header.kind == CORE_MODULE:
-            facts = walk_core(data, 0, size, info, None)
+            facts = CoreFacts(None, sections=info.sections, imports=info.imports, exports=info.exports,
+                              memories=info.memories)
             modules.append(facts)
-            info.sections = facts.sections
-            info.imports = facts.imports
-            info.exports = facts.exports
-            info.memories = facts.memories
+            walk_core(data, 0, size, info, None, facts)
             info.tables = facts.tables
             info.tags = facts.tags
             info.types = facts.types
@@ -57,7 +55,7 @@ def inspect_bytes(data: bytes, *, path: str | None = None) -> WasmInfo:
             info.functions_defined = facts.functions_defined
             info.start_function = facts.start_function
         else:
-            info.sections = walk_component(data, 0, size, info, 0, modules)
+            walk_component(data, 0, size, info, 0, modules, info.sections)
             for facts in modules:
                 info.memories.extend(facts.memories)
                 info.tags += facts.tags

@@ -13,13 +13,14 @@ Imported lazily (only for ``--validate``): importing wasmtime costs more than in
 from __future__ import annotations
 
 import functools
+from importlib.metadata import version
 
 import wasmtime
 import wasmtime.component
 
 from macwasm.wasm.model import COMPONENT, Validation
 
-ENGINE_NAME = "wasmtime " + getattr(wasmtime, "__version__", "")
+ENGINE_NAME = f"wasmtime {version('wasmtime')}"
 #: the Config switches turned on (the proposals in the spec suites that wasmtime can validate)
 PROPOSALS = (
     "wasm_bulk_memory", "wasm_multi_value", "wasm_reference_types", "wasm_simd", "wasm_relaxed_simd",
@@ -46,5 +47,5 @@ def validate_bytes(data: bytes, kind: str) -> Validation:
         else:
             wasmtime.Module.validate(engine, data)
     except wasmtime.WasmtimeError as exc:
-        return Validation(False, str(exc), ENGINE_NAME.strip())
-    return Validation(True, None, ENGINE_NAME.strip())
+        return Validation(False, str(exc), ENGINE_NAME)
+    return Validation(True, None, ENGINE_NAME)
