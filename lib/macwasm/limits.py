@@ -145,3 +145,28 @@ LIMITS.extend([
     Limit("LOG_MAX_UNRECOGNISED_SAMPLES", LOG_MAX_UNRECOGNISED_SAMPLES, "lines",
           "unrecognised lines quoted in a report (all are counted)", "ours"),
 ])
+
+# --- BUNDLE: the .app / .appex / .systemextension / .dext / .xpc walker (signing/bundle.py). Real app bundles
+# hold from a handful to a few hundred thousand files (the largest developer tools) and nest code two or three
+# levels deep (app -> login item -> XPC service). The caps stop a crafted tree (deep folders, millions of empty
+# files, bundles nested in bundles) from making one input endless; symlinks are never followed, so loops cost
+# nothing but a reported note, and at most BUNDLE_MAX_NOTES notes are kept (the rest are counted).
+BUNDLE_MAX_FILES = 500_000
+BUNDLE_MAX_DIR_DEPTH = 64
+BUNDLE_MAX_NESTING = 8
+BUNDLE_MAX_NESTED_ITEMS = 10_000
+BUNDLE_MAX_NOTES = 100
+BUNDLE_MAX_EXECUTABLE_SIZE = 4 * GiB
+
+LIMITS.extend([
+    Limit("BUNDLE_MAX_FILES", BUNDLE_MAX_FILES, "entries", "files, folders and symlinks walked in one bundle", "ours"),
+    Limit("BUNDLE_MAX_DIR_DEPTH", BUNDLE_MAX_DIR_DEPTH, "levels", "folder depth below the bundle's root", "ours"),
+    Limit("BUNDLE_MAX_NESTING", BUNDLE_MAX_NESTING, "levels", "bundles nested in bundles (app > login item > xpc)",
+          "ours (real apps nest 2-3 levels)"),
+    Limit("BUNDLE_MAX_NESTED_ITEMS", BUNDLE_MAX_NESTED_ITEMS, "items", "nested code items read in one bundle", "ours"),
+    Limit("BUNDLE_MAX_NOTES", BUNDLE_MAX_NOTES, "notes", "symlink and layout notes kept for one bundle (all counted)",
+          "ours"),
+    Limit("BUNDLE_MAX_EXECUTABLE_SIZE", BUNDLE_MAX_EXECUTABLE_SIZE, "bytes",
+          "one executable mapped read-only to read its load commands and signature",
+          "ours (Mach-O offsets are 32-bit)"),
+])
