@@ -280,8 +280,11 @@ def test_notary_log_issues_carry_path_and_architecture(data_dir):
 
 
 def test_ips_fields_become_captures(data_dir):
-    report = explain_file(str(data_dir / "samples" / "logs" / "crash-codesigning.ips"))
+    path = data_dir / "samples" / "logs" / "crash-codesigning.ips"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    report = explain_file(str(path))
     exc, term = report.matches
+    assert '"exception"' in lines[exc.line_no - 1] and '"termination"' in lines[term.line_no - 1]
     assert exc.line == "Exception Type: EXC_CRASH (SIGKILL (Code Signature Invalid))"
     assert term.captures["indicator"] == "Taskgated Invalid Signature"
     assert term.captures["pid"] == 85453
@@ -363,6 +366,13 @@ def test_ips_with_truncated_body_falls_back_to_lines(data_dir):
     report = explain(raw[: raw.index('"faultingThread"')])
     assert len(report.errors) == 1 and report.kind == KIND_LOG
     assert report.matches == []  # the JSON lines do not hold the rendered text
+
+
+def test_json_over_the_json_cap_is_noted_and_read_line_by_line(monkeypatch):
+    monkeypatch.setattr(explain_module, "LOG_MAX_JSON_SIZE", 50)
+    report = explain('{"statusSummary": "Archive contains critical validation errors", "issues": null}')
+    assert report.kind == KIND_LOG and report.ids == ["DX410"]
+    assert report.errors[0].category == LIMIT and report.errors[0].offset == 50
 
 
 def test_size_and_line_caps_raise_limit_errors(monkeypatch):

@@ -139,11 +139,16 @@ def explain(source: Source, *, path: str | None = None, table: DiagnosticTable |
     data = _normalise(source, path)
     report = ExplainReport(path=path)
     head = _head(data)
-    if head.startswith(("{", "\ufeff{")) and len(data) <= LOG_MAX_JSON_SIZE:
-        text = data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")
-        if _explain_json(text, report, table):
-            return report
-        data = text
+    if head.startswith(("{", "\ufeff{")):
+        if len(data) > LOG_MAX_JSON_SIZE:
+            report.errors.append(LogFormatError(
+                f"JSON input is {len(data)} bytes, more than the {LOG_MAX_JSON_SIZE} read as JSON; read line by line",
+                path=path, offset=LOG_MAX_JSON_SIZE, category=LIMIT))
+        else:
+            text = data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")
+            if _explain_json(text, report, table):
+                return report
+            data = text
     _explain_lines(data, report, table)
     return report
 
