@@ -195,3 +195,33 @@ def _strong(hex_colour: str) -> str:
     """A darker shade of a table background colour, for bars that must read on white."""
     r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
     return "#{:02x}{:02x}{:02x}".format(*(int(c * 0.8) for c in (r, g, b)))
+
+
+def choice_panel(choices: dict[str, list[str]], default: dict[str, str], answer: Any) -> Any:
+    """Dropdowns (one per choice) above an output area that shows ``answer(**selection)``.
+
+    Generic on purpose: the notebook decides what the choices are and what the answer is (a call into
+    the policy engine), so this helper holds no policy knowledge. The first answer is rendered at
+    once, so the panel is never empty; every change re-renders it.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    dropdowns = {
+        name: widgets.Dropdown(options=options, value=default.get(name, options[0]),
+                               description=name.replace("_", " "),
+                               style={"description_width": "9em"},
+                               layout=widgets.Layout(width="34em"))
+        for name, options in choices.items()
+    }
+    output = widgets.Output()
+
+    def refresh(_change: object = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            display(answer(**{name: box.value for name, box in dropdowns.items()}))
+
+    for box in dropdowns.values():
+        box.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([*dropdowns.values(), output])
