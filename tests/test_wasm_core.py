@@ -167,8 +167,9 @@ def test_global_import_descriptor_kind_byte_is_the_type():
 
 
 def test_malformed_import_kind_and_mutability():
-    raises(module(B.section(2, B.vec([_import("a", "b", b"\x05\x00")]))), "malformed import kind", 15)  # count 10, names 11-14
-    raises(module(B.section(2, B.vec([_import("a", "b", b"\x03\x7f\x02")]))), "malformed mutability", 17)  # kind 15, type 16
+    # count at 10, names at 11-14, kind at 15, value type at 16, mutability at 17
+    raises(module(B.section(2, B.vec([_import("a", "b", b"\x05\x00")]))), "malformed import kind", 15)
+    raises(module(B.section(2, B.vec([_import("a", "b", b"\x03\x7f\x02")]))), "malformed mutability", 17)
 
 
 def test_import_names_must_be_utf8_and_fit():
