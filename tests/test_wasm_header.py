@@ -30,11 +30,11 @@ needs_file = pytest.mark.skipif(FILE is None, reason="`file` is not installed (D
 
 HEADERS = {
     # bytes after the magic: (kind, header_version, layer)
-    b"\x01\x00\x00\x00": (CORE_MODULE, 1, 0),  # WebAssembly 1.0 and later core modules
+    b"\x01\x00\x00\x00": (CORE_MODULE, 1, None),  # WebAssembly 1.0 and later core modules
     b"\x0d\x00\x01\x00": (COMPONENT, 0x1000D, 1),  # component-model preamble: version 0x0d, layer 1
     b"\x0e\x00\x01\x00": (UNKNOWN_VERSION, 0x1000E, 1),  # a component version we do not know
-    b"\x02\x00\x00\x00": (UNKNOWN_VERSION, 2, 0),
-    b"\x00\x00\x00\x00": (UNKNOWN_VERSION, 0, 0),
+    b"\x02\x00\x00\x00": (UNKNOWN_VERSION, 2, None),
+    b"\x00\x00\x00\x00": (UNKNOWN_VERSION, 0, None),
     b"\x00\x00\x00\x01": (UNKNOWN_VERSION, 0x1000000, 0x100),
     b"\xff\xff\xff\xff": (UNKNOWN_VERSION, 0xFFFFFFFF, 0xFFFF),  # file: signed -1, prints no version
     b"\x00\x00\x00\x80": (UNKNOWN_VERSION, 0x80000000, 0x8000),

@@ -48,11 +48,10 @@ def classify_header(first8: bytes) -> HeaderInfo:
     if len(first8) < 8:
         return HeaderInfo(UNKNOWN_VERSION, None, None, description)
     version = int.from_bytes(first8[4:8], "little")
-    layer = version >> 16
+    high = version >> 16
     if version == CORE_VERSION:
-        kind = CORE_MODULE
-    elif layer == COMPONENT_LAYER and version & 0xFFFF == COMPONENT_VERSION:
-        kind = COMPONENT
-    else:
-        kind = UNKNOWN_VERSION
-    return HeaderInfo(kind, version, layer, description)
+        return HeaderInfo(CORE_MODULE, version, None, description)
+    if high == COMPONENT_LAYER and version & 0xFFFF == COMPONENT_VERSION:
+        return HeaderInfo(COMPONENT, version, high, description)
+    # an unknown version: a non-zero high half is reported as a layer (e.g. a newer component version)
+    return HeaderInfo(UNKNOWN_VERSION, version, high or None, description)

@@ -23,7 +23,8 @@ class HeaderInfo:
     kind: str
     #: raw little-endian u32 after the magic (``file`` prints it as ``version 0x1000d``); None if < 8 bytes
     header_version: int | None
-    #: component layer (upper 16 bits of the header u32) for components, else None
+    #: component layer (upper 16 bits of the header u32) for components and for unknown versions whose
+    #: upper half is not zero; None for core modules (their layer 0 is implicit) and non-wasm
     layer: int | None
     #: exactly what ``file -b`` 5.44 prints for these bytes (None where we do not imitate ``file``)
     description: str | None
