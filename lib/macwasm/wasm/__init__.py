@@ -7,7 +7,10 @@ Public API (other parts of macwasm and its tests code against it; keep it stable
 - ``classify_header(first8) -> HeaderInfo`` (header only, for cheap classification)
 - ``WasmFormatError`` for malformed input (the only exception these raise on bad bytes)
 
-Trait meanings: ``data/wasm_traits.csv``. Caps: the WASM block of ``macwasm.limits``.
+Trait meanings: ``data/wasm_traits.csv``. Caps: the WASM block of ``macwasm.limits``. A count or size
+above a cap raises ``WasmFormatError`` with ``category="limit"`` (the partial result in ``err.info``);
+a returned result is therefore always complete (``caps_hit``/``truncated_lists`` stay empty). The caps
+are the JS API's implementation limits, so a module a browser accepts is never capped.
 """
 
 from macwasm.errors import WasmFormatError
