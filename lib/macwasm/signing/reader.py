@@ -1,0 +1,144 @@
+"""The one entry point of the signing readers: a path (or bytes plus a hint) in, :class:`SigningFacts` out.
+
+A release engineer holds entitlements as an ``.entitlements``/``.xcent`` plist, pasted
+``codesign -d --entitlements`` output, a provisioning profile, a signed Mach-O or a whole bundle.
+The caller should not have to know which: we sniff the content (file names lie; a pasted
+transcript is often saved as ``.plist``), and a folder is walked as a bundle. Each form is read by
+its own module; this one only dispatches and shapes the result.
+
+Raises only :class:`~macwasm.errors.MacwasmError` subclasses; never prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from macwasm.errors import LIMIT, UNSUPPORTED, InputError, MacwasmError, PlistFormatError
+from macwasm.inputs import STDIN, open_readonly
+from macwasm.limits import BUNDLE_MAX_EXECUTABLE_SIZE, PLIST_MAX_SIZE
+from macwasm.signing.bundle import looks_like_bundle, read_bundle
+from macwasm.signing.codesign_text import detect_source, parse_codesign_output
+from macwasm.signing.macho import is_macho, read_macho, slice_disagreements
+from macwasm.signing.model import SOURCES, SigningFacts
+from macwasm.signing.plist import load_entitlements
+from macwasm.signing.profile import SIGNATURE_NOT_VERIFIED_NOTE, read_profile
+
+#: the largest single file we accept before knowing what it is (a universal Mach-O is the biggest form)
+MAX_INPUT_SIZE = BUNDLE_MAX_EXECUTABLE_SIZE
+#: suffixes taken when a plain folder (not a bundle) is searched; Mach-O files are taken by content
+SIGNING_SUFFIXES = (".entitlements", ".xcent", ".plist", ".provisionprofile", ".mobileprovision")
+
+
+def read_signing_facts(path: str | os.PathLike[str], *, data: bytes | None = None,
+                       hint: str | None = None) -> SigningFacts:
+    """Read one input. ``data`` skips the file system (``path`` then only names the input in errors).
+
+    ``hint`` (one of :data:`~macwasm.signing.model.SOURCES`) overrides sniffing, for bytes whose
+    form the caller knows, e.g. a transcript that starts with a plist.
+    """
+    name = os.fspath(path)
+    if hint is not None and hint not in SOURCES:
+        raise InputError(f"unknown hint {hint!r}; expected one of {', '.join(SOURCES)}", path=name,
+                         category=UNSUPPORTED)
+    if data is None:
+        if name != STDIN and os.path.isdir(name):
+            if hint not in (None, "bundle"):
+                raise InputError(f"a folder cannot be read as {hint}", path=name, category=UNSUPPORTED)
+            return read_bundle(name)
+        if hint == "bundle":
+            raise InputError("a bundle is a folder; this is not one", path=name, category=UNSUPPORTED)
+        with open_readonly(name, max_size=MAX_INPUT_SIZE) as buf:
+            return _from_bytes(buf, name, hint)
+    if hint == "bundle":
+        raise InputError("a bundle is a folder and cannot be given as bytes", path=name, category=UNSUPPORTED)
+    return _from_bytes(data, name, hint)
+
+
+def sniff(head: bytes) -> str | None:
+    """The source a file's first bytes say it is (None: none we read)."""
+    if is_macho(head[:8]):
+        return "mach-o"
+    found = detect_source(head)
+    return found if found in SOURCES else None
+
+
+def _from_bytes(buf: Any, name: str, hint: str | None) -> SigningFacts:
+    source = hint or sniff(bytes(buf[:8192]))
+    if source is None:
+        raise InputError("not a property list, codesign output, provisioning profile or Mach-O file",
+                         path=name, offset=0, category=UNSUPPORTED)
+    if source == "mach-o":
+        slices = read_macho(buf, path=name)
+        first = slices[0] if slices else None
+        return SigningFacts(path=name, source=source, entitlements=first.entitlements if first else None,
+                            signature=first.signature if first else None, slices=slices,
+                            notes=list(slice_disagreements(slices)))
+    # every other form is small: refuse a huge one before copying it out of the mapping
+    if len(buf) > PLIST_MAX_SIZE:
+        raise PlistFormatError(f"{len(buf)} bytes is larger than the limit of {PLIST_MAX_SIZE} bytes for {source}",
+                               path=name, offset=PLIST_MAX_SIZE, category=LIMIT)
+    data = bytes(buf)
+    if source == "provisioning-profile":
+        profile = read_profile(data, path=name)
+        return SigningFacts(path=name, source=source, entitlements=dict(profile.entitlements), profile=profile,
+                            notes=[SIGNATURE_NOT_VERIFIED_NOTE])
+    if source == "codesign-output":
+        return SigningFacts(path=name, source=source, entitlements=parse_codesign_output(data, path=name))
+    entitlements, fmt = load_entitlements(data, path=name)
+    return SigningFacts(path=name, source=fmt, entitlements=entitlements)
+
+
+# ------------------------------------------------------------------------------------- batches
+
+
+def iter_signing_paths(paths: Iterable[str]) -> Iterator[str]:
+    """Expand PATH arguments: a bundle is one input; a plain folder is searched (sorted, links not followed).
+
+    Inside a plain folder we take bundles, files with a signing suffix and Mach-O files (by their
+    first bytes); a file named explicitly is always taken. Missing paths are passed on, so that
+    the reader reports them.
+    """
+    for arg in paths:
+        if arg != STDIN and os.path.isdir(arg) and not looks_like_bundle(arg):
+            yield from _search(arg)
+        else:
+            yield arg
+
+
+def _search(folder: str) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        yield folder  # the reader reports why it cannot be read
+        return
+    for entry in entries:
+        if entry.is_symlink():
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            if looks_like_bundle(entry.path):
+                yield entry.path
+            else:
+                yield from _search(entry.path)
+        elif entry.is_file(follow_symlinks=False) and (
+            entry.name.lower().endswith(SIGNING_SUFFIXES) or _macho_file(entry.path)
+        ):
+            yield entry.path
+
+
+def _macho_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return is_macho(fh.read(8))
+    except OSError:
+        return False
+
+
+def iter_signing_facts(paths: Iterable[str]) -> Iterator[tuple[str, SigningFacts | MacwasmError]]:
+    """``(path, facts or the error met)`` for every input; a bad input does not stop the batch."""
+    for path in iter_signing_paths(paths):
+        try:
+            yield path, read_signing_facts(path)
+        except MacwasmError as err:
+            yield path, err.with_path(path)
