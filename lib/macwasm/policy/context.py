@@ -1,0 +1,179 @@
+"""Facts derived once per target from the tables, shared by every rule predicate.
+
+The predicates must not know entitlement keys or runtime names; they ask this context questions
+("which present keys relax the Hardened Runtime?", "what does the runtime do on arm64?") whose
+answers come from the rows of ``entitlements.csv``, ``product_types.csv`` and ``runtimes.csv``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from macwasm.policy.tables import (
+    ARCHES,
+    JIT_STRATEGIES,
+    NO,
+    UNCONFIRMED,
+    YES,
+    EntitlementFact,
+    ProductType,
+    Runtime,
+    entitlement_facts,
+    lookup_entitlement,
+    product_types,
+    runtimes,
+)
+from macwasm.policy.target import Target, present_keys
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One reason a rule fires: the values for its message template and what a fix changes."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    subject: str | None = None
+    confidence: str | None = None  # the weakest fact the finding rests on (None: the rule's own)
+    remove: tuple[str, ...] = ()
+    add: tuple[str, ...] = ()
+
+
+def join(keys: Any) -> str:
+    return ", ".join(keys)
+
+
+class Context:
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    # ---------------------------------------------------------------- entitlements
+    @cached_property
+    def present(self) -> dict[str, Any]:
+        return present_keys(self.target.entitlements)
+
+    @cached_property
+    def facts(self) -> dict[str, EntitlementFact | None]:
+        return {k: lookup_entitlement(k, v) for k, v in self.present.items()}
+
+    def keys_where(self, predicate: Any) -> list[str]:
+        return [k for k, f in self.facts.items() if f is not None and predicate(f)]
+
+    @cached_property
+    def sysex_keys(self) -> list[str]:
+        return self.keys_where(lambda f: f.system_extension_marker == YES)
+
+    @cached_property
+    def sysex_unconfirmed_keys(self) -> list[str]:
+        return self.keys_where(lambda f: f.system_extension_marker == UNCONFIRMED)
+
+    @cached_property
+    def relaxations(self) -> list[str]:
+        return self.keys_where(lambda f: f.relaxes_hardened_runtime == YES)
+
+    @cached_property
+    def ladder(self) -> list[str]:
+        keys = self.keys_where(lambda f: f.jit_ladder is not None and f.platform == self.target.platform)
+        return sorted(keys, key=lambda k: self.facts[k].jit_ladder or 0)  # type: ignore[union-attr]
+
+    # ---------------------------------------------------------------- product type
+    @cached_property
+    def ptype(self) -> ProductType:
+        return product_types()[self.target.product_type]
+
+    @cached_property
+    def sysex(self) -> bool:
+        """AMFI's system-extension rule applies: keyed on entitlements, or the product type says so."""
+        return bool(self.sysex_keys) or self.ptype.is_system_extension == YES
+
+    @cached_property
+    def basis(self) -> str:
+        if self.sysex_keys:
+            return f"holds system-extension entitlements ({join(self.sysex_keys)})"
+        return f"is a {self.target.product_type} (a system extension)"
+
+    @cached_property
+    def jit_forbidden(self) -> bool:
+        """A system extension that may not JIT at all (DriverKit)."""
+        if not self.sysex:
+            return False
+        return (any(self.facts[k].sysex_allows_jit == NO for k in self.sysex_keys)  # type: ignore[union-attr]
+                or self.ptype.allow_jit == NO)
+
+    @cached_property
+    def jit_unsettled(self) -> bool:
+        """A system extension whose right to JIT is not documented (no key settles it)."""
+        if not self.sysex or self.jit_forbidden:
+            return False
+        settled = any(self.facts[k].sysex_allows_jit == YES for k in self.sysex_keys)  # type: ignore[union-attr]
+        return not settled and self.ptype.allow_jit == UNCONFIRMED
+
+    # ---------------------------------------------------------------- runtime
+    @cached_property
+    def runtime(self) -> Runtime | None:
+        if not self.target.runtime or not self.target.runtime_applies:
+            return None
+        return runtimes()[self.target.runtime]
+
+    @cached_property
+    def arches(self) -> tuple[str, ...]:
+        if self.target.platform == "ios":
+            return ("arm64",)
+        return ARCHES if self.target.arch == "universal" else (self.target.arch,)
+
+    def strategies(self, arch: str) -> tuple[str, ...]:
+        return self.runtime.strategies(arch) if self.runtime else ()
+
+    @cached_property
+    def runtime_confidence(self) -> str:
+        return self.runtime.confidence if self.runtime else "verified"
+
+    def permitting_keys(self, strategy: str) -> list[str]:
+        """Keys of this platform whose ``permits_strategy`` is ``strategy``, least powerful first."""
+        facts = [f for f in entitlement_facts()
+                 if f.permits_strategy == strategy and f.platform == self.target.platform]
+        facts.sort(key=lambda f: f.jit_ladder or 0)
+        seen: dict[str, None] = {}
+        for f in facts:
+            seen.setdefault(f.key, None)
+        return list(seen)
+
+    def needed_key(self, strategy: str) -> str | None:
+        keys = self.permitting_keys(strategy)
+        return keys[0] if keys else None
+
+    @cached_property
+    def jit_needs(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """arch -> (JIT strategies used, the key each needs), for the arches that JIT."""
+        out = {}
+        for arch in self.arches:
+            used = tuple(s for s in self.strategies(arch) if s in JIT_STRATEGIES)
+            if used:
+                out[arch] = (used, tuple(k for k in (self.needed_key(s) for s in used) if k))
+        return out
+
+    def tolerated_in_sysex(self, key: str) -> bool:
+        fact = lookup_entitlement(key, True)
+        return bool(fact and fact.sysex_tolerated == YES and not self.jit_forbidden)
+
+    @cached_property
+    def hardened_runtime_applies(self) -> bool:
+        return self.target.hardened_runtime is not False
+
+    # ---------------------------------------------------------------- modules
+    @cached_property
+    def module_kinds(self) -> list[tuple[str, str]]:
+        """(subject name, kind) for the module kind given and every .wasm file found."""
+        out = []
+        if self.target.module_kind:
+            out.append((self.target.subject or self.target.name, self.target.module_kind))
+        out.extend((w.path, w.kind) for w in self.target.wasm_files)
+        return out
+
+
+def group_arches(per_arch: dict[str, Any]) -> list[tuple[Any, str]]:
+    """Arches with the same value together: [(value, "arm64, x86_64"), ...] in arch order."""
+    groups: dict[Any, list[str]] = {}
+    for arch, value in per_arch.items():
+        groups.setdefault(value, []).append(arch)
+    return [(value, join(arches)) for value, arches in groups.items()]
