@@ -99,7 +99,7 @@ def jit_entitlement_mismatch(ctx: Context) -> Iterator[Hit]:
     if not _jit_applies(ctx) or not ctx.ladder:
         return
     per_arch = {}
-    for arch, (used, needed) in ctx.jit_needs.items():
+    for arch, (used, _needed) in ctx.jit_needs.items():
         missing = tuple(s for s in used if not set(ctx.permitting_keys(s)) & set(ctx.ladder))
         if missing:
             per_arch[arch] = (missing, tuple(ctx.needed_key(s) or "" for s in missing))

@@ -1,0 +1,71 @@
+"""``macwasm audit TABLE.csv``: a verdict for every row of a table of shipped targets.
+
+One target per row (columns: name, product_type, platform, distribution, runtime, module_source,
+module_kind, arch, entitlements as a plist path or ``KEY;KEY=VALUE``, and optionally
+hardened_runtime, signature_kind, has_profile, has_timestamp). Plist paths are relative to the
+table's folder. Exit 0 when no row fails, 1 when a row fails or cannot be judged, 2 when the table
+cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO
+from macwasm.errors import MacwasmError
+from macwasm.report.emit import printable
+
+FORMATS = ("table", "csv", "json")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "audit",
+        help="check every row of a table of targets and write the verdict table",
+        description="Judge every row of TABLE.csv (one target per row) with the rules of data/rules.csv "
+        "and write the verdicts as a table, CSV or JSON.",
+    )
+    parser.add_argument("table", metavar="TABLE.csv")
+    parser.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="csv or json (default: from --output's suffix, else table on stdout)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from macwasm.policy.audit_table import audit, read_table
+
+    fmt = args.format or _format_from(args.output)
+    try:
+        frame = read_table(args.table)
+        verdicts = audit(frame, base_dir=os.path.dirname(os.path.abspath(args.table)))
+    except MacwasmError as err:
+        print(f"macwasm audit: {printable(err.message)}", file=sys.stderr)
+        return EXIT_USAGE_OR_IO
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        if fmt == "csv":
+            verdicts.to_csv(out, index=False, lineterminator="\n")
+        elif fmt == "json":
+            out.write(verdicts.to_json(orient="records", indent=2, force_ascii=False) + "\n")
+        else:
+            shown = verdicts.drop(columns=["top_finding"])
+            out.write(printable(shown.to_string(index=False)) + "\n")
+            for _, row in verdicts[verdicts["verdict"].isin(["fail", "error"])].iterrows():
+                out.write(printable(f"  {row['name']}: {row['top_finding']}\n"))
+            counts = verdicts["verdict"].value_counts()
+            out.write(", ".join(f"{counts.get(v, 0)} {v}" for v in ("pass", "warn", "fail", "error")) + "\n")
+    finally:
+        if args.output:
+            out.close()
+    return EXIT_FINDINGS if verdicts["verdict"].isin(["fail", "error"]).any() else EXIT_OK
+
+
+def _format_from(output: str | None) -> str:
+    if output and output.lower().endswith(".json"):
+        return "json"
+    if output:
+        return "csv"
+    return "table"

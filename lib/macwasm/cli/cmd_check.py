@@ -1,0 +1,146 @@
+"""``macwasm check PATH... [target options]``: will it notarize, launch and load its modules?
+
+PATH is anything the signing reader reads (entitlements plist, ``codesign`` output, profile,
+Mach-O, bundle) or a ``.wasm`` module; with ``--entitlement KEY[=VALUE]`` no PATH is needed.
+Exit 0 when every target passes or only warns, 1 when any finding is an error (or an input is
+malformed), 2 on a usage error or an input that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO, BatchStatus
+from macwasm.errors import MacwasmError
+from macwasm.policy.tables import (
+    ARCH_CHOICES,
+    DISTRIBUTIONS,
+    MODULE_KINDS,
+    MODULE_SOURCES,
+    PLATFORMS,
+    PRODUCT_TYPES,
+)
+from macwasm.report.emit import printable
+
+FORMATS = ("table", "json", "sarif")
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    """The options that describe what is shipped (shared by check and advise)."""
+    parser.add_argument("--product-type", choices=PRODUCT_TYPES, default=None,
+                        help="what the executable is (default: inferred from the bundle or the entitlements)")
+    parser.add_argument("--platform", choices=PLATFORMS, default="macos")
+    parser.add_argument("--distribution", choices=DISTRIBUTIONS, default="developer-id")
+    parser.add_argument("--runtime", default=None, metavar="NAME_OR_STRATEGY",
+                        help="a runtime of data/runtimes.csv (wasmtime, wasmtime-pulley, wamr-aot, ...) or a "
+                        "strategy (interpreter, map-jit, unsigned-memory, aot-in-binary)")
+    parser.add_argument("--module-source", choices=MODULE_SOURCES, default=None)
+    parser.add_argument("--module-kind", choices=MODULE_KINDS[:2], default=None)
+    parser.add_argument("--arch", choices=ARCH_CHOICES, default="universal",
+                        help="architectures that must work (default: universal = arm64 and x86_64)")
+    parser.add_argument("--entitlement", action="append", default=[], metavar="KEY[=VALUE]",
+                        help="an entitlement the target holds, as if read from a file (repeatable; "
+                        "VALUE: true/false, a,b,c list, or text)")
+
+
+def target_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"product_type": args.product_type, "platform": args.platform, "distribution": args.distribution,
+            "runtime": args.runtime, "arch": args.arch, "module_source": args.module_source,
+            "module_kind": args.module_kind}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="check entitlements, signatures, bundles and modules against Apple's launch and notarization rules",
+        description="Say whether each executable will pass notarization, launch and load its wasm modules, "
+        "and if not, why and what to change (rules: data/rules.csv). Reads only.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="entitlements plist, codesign output, provisioning profile, Mach-O, bundle or .wasm")
+    add_target_options(parser)
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.set_defaults(func=run)
+
+
+def _expand(paths: list[str]) -> list[str]:
+    from macwasm.signing.reader import iter_signing_paths
+
+    return list(iter_signing_paths(paths))
+
+
+def run(args: argparse.Namespace) -> int:
+    from macwasm.policy.checker import (
+        CheckOptions,
+        entitlements_target,
+        parse_entitlement_options,
+        targets_for_path,
+    )
+    from macwasm.policy.engine import evaluate
+
+    if not args.paths and not args.entitlement:
+        print("macwasm check: give a PATH or at least one --entitlement KEY[=VALUE]", file=sys.stderr)
+        return EXIT_USAGE_OR_IO
+    opts = CheckOptions(**target_kwargs(args))
+    try:
+        opts.validate()
+        extra = parse_entitlement_options(args.entitlement)
+    except MacwasmError as err:
+        print(f"macwasm check: {printable(err.message)}", file=sys.stderr)
+        return EXIT_USAGE_OR_IO
+
+    status = BatchStatus()
+    results = []
+    errors: list[dict[str, Any]] = []
+    if not args.paths:
+        results.append(evaluate(entitlements_target(extra, opts)))
+    for path in _expand(args.paths) if args.paths else []:
+        try:
+            results.extend(evaluate(t) for t in targets_for_path(path, opts, extra))
+        except MacwasmError as err:
+            err.with_path(path)
+            status.note_error(err)
+            errors.append({"target": path, "error": err.message, "category": err.category or ""})
+        except Exception as exc:  # a bug must not hide the other inputs' results
+            status.internal_errors.append(path)
+            errors.append({"target": path, "error": f"internal error in macwasm ({exc.__class__.__name__}: "
+                           f"{exc}); please report it", "category": "internal"})
+
+    if args.format == "sarif":
+        from macwasm.report.sarif import to_sarif
+
+        sys.stdout.write(json.dumps(to_sarif(results, errors=errors), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "json":
+        records = [r.to_dict() for r in results] + errors
+        sys.stdout.write(printable(json.dumps(records, indent=2, ensure_ascii=False)) + "\n")
+    else:
+        write_table(results, errors, sys.stdout)
+    for err in errors:
+        print(f"macwasm check: {printable(err['error'])}", file=sys.stderr)
+    if status.io_errors or status.internal_errors:
+        return EXIT_USAGE_OR_IO
+    if status.findings or any(r.verdict == "fail" for r in results):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def write_table(results: list[Any], errors: list[dict[str, Any]], out: TextIO) -> None:
+    """A block per target: verdict line, then one line per finding with its fix and reference."""
+    for r in results:
+        out.write(printable(f"{r.target}  [{r.product_type}]  {r.verdict.upper()}\n"))
+        for f in r.findings:
+            subject = f"  ({f.subject})" if f.subject and f.subject != r.subject else ""
+            out.write(printable(f"  {f.severity:<7} {f.rule_id}  {f.message}{subject}\n"))
+            if f.severity != "info":
+                out.write(printable(f"          fix: {f.fix}\n"))
+                out.write(printable(f"          see: {f.reference}\n"))
+        out.write("\n")
+    for err in errors:
+        out.write(printable(f"{err['target']}  ERROR  {err['error']}\n"))
+    counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "warn", "fail")}
+    out.write(f"{len(results)} target(s): {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"
+              + (f"; {len(errors)} unreadable" if errors else "") + "\n")
+

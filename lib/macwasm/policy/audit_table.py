@@ -1,0 +1,163 @@
+"""``audit``: every row of a table of targets (one shipping product per row) to a verdict table.
+
+A fleet table repeats itself: a million rows hold a few thousand distinct combinations of
+product type, runtime, signature facts and entitlement set. So the columns are factorised, each
+distinct combination is parsed and judged once by the same engine ``check`` uses, and the
+verdicts are joined back to the rows with integer codes (categoricals, no per-row Python).
+:func:`audit_rowwise` is the plain per-row loop over the same rules, kept as the reference the
+benchmark and the tests compare against.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from macwasm.errors import MacwasmError, TableFormatError
+from macwasm.policy.checker import CheckOptions
+from macwasm.policy.engine import TargetResult, evaluate
+from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type
+
+#: columns that decide a verdict (``name`` only labels the row)
+KEY_COLUMNS = ("product_type", "platform", "distribution", "runtime", "arch", "module_source", "module_kind",
+               "entitlements", "hardened_runtime", "signature_kind", "has_profile", "has_timestamp")
+REQUIRED_COLUMNS = ("name", "entitlements")
+OUTPUT_COLUMNS = ("name", "product_type", "verdict", "errors", "warnings", "infos", "rule_ids", "top_finding")
+_PLIST_SUFFIXES = (".plist", ".entitlements", ".xcent")
+_BOOL = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False, "": None}
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """The audit CSV as strings (empty cells stay empty strings, never NaN)."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+    except FileNotFoundError:
+        raise TableFormatError("no such file", path=path, category="io") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise TableFormatError(f"not a readable CSV table: {exc}", path=path) from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise TableFormatError(f"missing column(s) {', '.join(missing)}", path=path)
+    return frame
+
+
+def _flag(column: str, value: str) -> bool | None:
+    try:
+        return _BOOL[value.strip().lower()]
+    except KeyError:
+        raise MacwasmError(f"{column} {value!r} is not yes/no/empty") from None
+
+
+class _EntitlementCells:
+    """Entitlement cells to dicts: ``KEY;KEY=VALUE`` text, or a plist path read once."""
+
+    def __init__(self, base_dir: str | None) -> None:
+        self.base_dir = base_dir
+        self.cache: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, cell: str) -> dict[str, Any]:
+        if cell not in self.cache:
+            self.cache[cell] = self._parse(cell)
+        return self.cache[cell]
+
+    def _parse(self, cell: str) -> dict[str, Any]:
+        text = cell.strip()
+        if text.lower().endswith(_PLIST_SUFFIXES) and "=" not in text and ";" not in text:
+            from macwasm.signing.reader import read_signing_facts
+
+            path = text if os.path.isabs(text) or not self.base_dir else os.path.join(self.base_dir, text)
+            return dict(read_signing_facts(path).entitlements or {})
+        return parse_entitlement_list(text)
+
+
+def row_target(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]]) -> Target:
+    """One table row to a target (unknown option values raise MacwasmError)."""
+    def cell(name: str, default: str = "") -> str:
+        value = row.get(name)
+        return default if value is None or value != value or value == "" else str(value).strip()
+
+    ents = entitlements(cell("entitlements"))
+    opts = CheckOptions(product_type=cell("product_type") or None, platform=cell("platform", "macos"),
+                        distribution=cell("distribution", "developer-id"), runtime=cell("runtime") or None,
+                        arch=cell("arch", "universal"), module_source=cell("module_source") or None,
+                        module_kind=cell("module_kind") or None)
+    opts.validate()
+    ptype, basis = resolve_product_type(opts.product_type, None, ents)
+    name = cell("name", "(unnamed)")
+    return Target(name=name, subject=name, product_type=ptype, product_type_basis=basis, entitlements=ents,
+                  input_form="table", signature_kind=cell("signature_kind") or None,
+                  hardened_runtime=_flag("hardened_runtime", cell("hardened_runtime")),
+                  has_profile=_flag("has_profile", cell("has_profile")),
+                  has_timestamp=_flag("has_timestamp", cell("has_timestamp")), **opts.base())
+
+
+def _summary(result: TargetResult | None, error: str | None, product_type: str) -> tuple[Any, ...]:
+    if result is None:
+        return (product_type, "error", 0, 0, 0, "", error or "")
+    counts = {s: 0 for s in ("error", "warning", "info")}
+    for f in result.findings:
+        counts[f.severity] += 1
+    top = next((f for f in result.findings if f.severity != "info"), None)
+    return (result.product_type, result.verdict, counts["error"], counts["warning"], counts["info"],
+            ";".join(result.rule_ids), f"{top.rule_id}: {top.message}" if top else "")
+
+
+def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]]) -> tuple[Any, ...]:
+    """(product_type, verdict, errors, warnings, infos, rule_ids, top_finding) for one row."""
+    try:
+        target = row_target(row, entitlements)
+    except MacwasmError as err:
+        return _summary(None, err.message, str(row.get("product_type") or ""))
+    return _summary(evaluate(target), None, target.product_type)
+
+
+def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
+    """The verdict table, one row per input row, in input order (columns: :data:`OUTPUT_COLUMNS`)."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise TableFormatError(f"missing column(s) {', '.join(missing)}")
+    n = len(frame)
+    present = [c for c in KEY_COLUMNS if c in frame.columns]
+    combined = np.zeros(n, dtype=np.int64)
+    per_column: list[tuple[str, np.ndarray, np.ndarray]] = []
+    cardinality = 1
+    for col in present:
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        per_column.append((col, codes, np.asarray(uniques, dtype=object)))
+        if cardinality * max(len(uniques), 1) >= 2 ** 62:  # keep the mixed-radix key in int64
+            combined, kept = pd.factorize(combined)
+            cardinality = len(kept)
+        combined = combined * max(len(uniques), 1) + codes
+        cardinality *= max(len(uniques), 1)
+    group_codes, group_keys = pd.factorize(combined)
+    first = np.full(len(group_keys), n, dtype=np.int64)
+    np.minimum.at(first, group_codes, np.arange(n, dtype=np.int64))
+
+    cells = _EntitlementCells(base_dir)
+    summaries = []
+    for index in first:
+        row = {col: uniques[codes[index]] for col, codes, uniques in per_column}
+        summaries.append(judge_row(row, cells))
+
+    out: dict[str, Any] = {"name": frame["name"].to_numpy()}
+    for position, column in enumerate(OUTPUT_COLUMNS[1:]):
+        values = [s[position] for s in summaries]
+        if column in ("errors", "warnings", "infos"):
+            out[column] = np.asarray(values, dtype=np.int32)[group_codes]
+        else:
+            codes, categories = pd.factorize(pd.Series(values, dtype=object))
+            out[column] = pd.Categorical.from_codes(codes[group_codes], categories=pd.Index(categories, dtype=object))
+    return pd.DataFrame(out, index=frame.index)
+
+
+def audit_rowwise(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
+    """The same verdicts with a plain loop: every row parsed and judged on its own (the reference)."""
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = _EntitlementCells(base_dir)  # fresh per row: no sharing between rows
+        rows.append((record.get("name"), *judge_row(record, cells)))
+    return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=frame.index)

@@ -1,0 +1,194 @@
+"""``check``: inputs (files, bundles, modules or bare ``--entitlement`` options) to verdicts.
+
+The signing reader tells what an input is; this module turns its facts into one target per
+executable (a bundle gives one per nested item, each with the role its place gives it) and lets
+the engine judge each. What an input form cannot tell stays ``None`` on the target: a plist has
+no signature, a bare entitlements file has no profile in reach.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from macwasm.policy.engine import TargetResult, evaluate
+from macwasm.policy.tables import lookup_entitlement
+from macwasm.policy.target import (
+    Target,
+    WasmFile,
+    parse_entitlement,
+    present_keys,
+    resolve_product_type,
+    validate_options,
+)
+
+_ENTITLEMENT_SOURCES = ("xml-plist", "binary-plist", "codesign-output")
+_CODE_DIRS = ("MacOS", "Frameworks", "PlugIns", "XPCServices", "Helpers", "Library", "Extensions", "SharedSupport")
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """The target options every command shares (``--product-type``, ``--runtime`` ...)."""
+
+    product_type: str | None = None
+    platform: str = "macos"
+    distribution: str = "developer-id"
+    runtime: str | None = None
+    arch: str = "universal"
+    module_source: str | None = None
+    module_kind: str | None = None
+
+    def validate(self) -> None:
+        validate_options(product_type=self.product_type, platform=self.platform, distribution=self.distribution,
+                         runtime=self.runtime, arch=self.arch, module_source=self.module_source,
+                         module_kind=self.module_kind)
+
+    def base(self) -> dict[str, Any]:
+        return {"platform": self.platform, "distribution": self.distribution, "runtime": self.runtime,
+                "arch": self.arch, "module_source": self.module_source, "module_kind": self.module_kind}
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it is below it; never an absolute path."""
+    if path == "-":
+        return "-"
+    rel = os.path.relpath(os.path.abspath(path))
+    return rel if not rel.startswith("..") else os.path.basename(os.path.normpath(path))
+
+
+def entitlements_target(entitlements: Mapping[str, Any], opts: CheckOptions, *, name: str = "(command line)",
+                        subject: str | None = None, input_form: str = "options") -> Target:
+    ptype, basis = resolve_product_type(opts.product_type, None, entitlements)
+    return Target(name=name, subject=subject, product_type=ptype, product_type_basis=basis,
+                  entitlements=dict(entitlements), input_form=input_form, **opts.base())
+
+
+def _signature_facts(signature: Any) -> dict[str, Any]:
+    if signature is None:
+        return {"signature_kind": "unsigned", "hardened_runtime": False, "has_timestamp": None}
+    return {"signature_kind": signature.kind, "hardened_runtime": bool(signature.hardened_runtime),
+            "has_timestamp": signature.has_timestamp}
+
+
+def _uses_jit_keys(entitlements: Mapping[str, Any] | None) -> bool:
+    for key, value in present_keys(entitlements).items():
+        fact = lookup_entitlement(key, value)
+        if fact is not None and fact.jit_ladder is not None:
+            return True
+    return False
+
+
+def wasm_location(path: str) -> str | None:
+    """resources | code | other for a path inside a bundle's Contents/, None outside any bundle."""
+    parts = os.path.normpath(path).split(os.sep)
+    for i, part in enumerate(parts[:-1]):
+        if part == "Contents" and i > 0 and "." in parts[i - 1]:
+            below = parts[i + 1] if i + 1 < len(parts) - 1 else ""
+            if below == "Resources":
+                return "resources"
+            return "code" if below in _CODE_DIRS else "other"
+    return None
+
+
+def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:
+    """One target per executable the reader found (the main item first, then nested items)."""
+    subject = display_path(facts.path)
+    entitlements = dict(facts.entitlements or {})
+    if extra:
+        entitlements.update(extra)
+    base = opts.base()
+    if facts.source in _ENTITLEMENT_SOURCES:
+        ptype, basis = resolve_product_type(opts.product_type, facts.role, entitlements)
+        return [Target(name=subject, subject=subject, product_type=ptype, product_type_basis=basis,
+                       entitlements=entitlements, input_form="entitlements", **base)]
+    if facts.source == "provisioning-profile":
+        ptype, basis = resolve_product_type(opts.product_type, facts.role, entitlements)
+        keys = frozenset(facts.profile.entitlements) if facts.profile else frozenset()
+        return [Target(name=subject, subject=subject, product_type=ptype, product_type_basis=basis,
+                       entitlements=entitlements, input_form="profile", has_profile=True, profile_keys=keys, **base)]
+    if facts.source == "mach-o":
+        ptype, basis = resolve_product_type(opts.product_type, facts.role, entitlements)
+        return [Target(name=subject, subject=subject, product_type=ptype, product_type_basis=basis,
+                       entitlements=entitlements, input_form="binary", has_profile=False,
+                       **_signature_facts(facts.signature), **base)]
+    return _bundle_targets(facts, opts, subject, entitlements)
+
+
+def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any]) -> list[Target]:
+    wasm = tuple(WasmFile(w.path, w.location, w.kind) for w in facts.wasm_files)
+    base = opts.base()
+    if wasm and base["module_source"] is None:
+        base["module_source"] = "bundled"
+    # The runtime runs in the executables prepared for a JIT; with none prepared, in the main one.
+    items = [(None, facts.role or "app", entitlements, facts.signature, facts.profile is not None,
+              frozenset(facts.profile.entitlements) if facts.profile else None)]
+    items += [(n, n.role, dict(n.entitlements or {}), n.signature, n.has_profile, None) for n in facts.nested]
+    jit_items = {i for i, item in enumerate(items) if _uses_jit_keys(item[2])}
+    targets = []
+    for i, (nested, role, ents, signature, has_profile, profile_keys) in enumerate(items):
+        ptype, basis = (opts.product_type, None) if (opts.product_type and nested is None) else (
+            role, "inferred from its place in the bundle")
+        name = subject if nested is None else f"{subject}/{nested.path}"
+        applies = i in jit_items if jit_items else nested is None
+        target = Target(name=name, subject=name, product_type=ptype, product_type_basis=basis, entitlements=ents,
+                        input_form="bundle", has_profile=has_profile, profile_keys=profile_keys,
+                        wasm_files=wasm if nested is None else (), runtime_applies=applies,
+                        **_signature_facts(signature), **base)
+        if nested is not None and nested.error:
+            target = target.with_changes(signature_kind=None, hardened_runtime=None, has_timestamp=None)
+        targets.append(target)
+    return targets
+
+
+def module_target(path: str, opts: CheckOptions) -> Target:
+    """A ``.wasm`` path: its kind from the wasm inspector, its location when it sits in a bundle."""
+    from macwasm.wasm import inspect_path
+
+    info = inspect_path(path)
+    subject = display_path(path)
+    location = wasm_location(path)
+    wasm = (WasmFile(subject, location, info.kind),) if location else ()
+    ptype = opts.product_type or "app"
+    base = opts.base()
+    base["module_kind"] = None if wasm else info.kind
+    return Target(name=subject, subject=subject, product_type=ptype, input_form="module", wasm_files=wasm,
+                  **base)
+
+
+def targets_for_path(path: str, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:
+    if path.lower().endswith(".wasm") and not os.path.isdir(path):
+        return [module_target(path, opts)]
+    from macwasm.signing.reader import read_signing_facts
+
+    return targets_from_facts(read_signing_facts(path), opts, extra)
+
+
+def parse_entitlement_options(specs: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for spec in specs:
+        key, value = parse_entitlement(spec)
+        out[key] = value
+    return out
+
+
+def check(paths: Sequence[str] | str = (), *, entitlements: Mapping[str, Any] | Iterable[str] | None = None,
+          product_type: str | None = None, platform: str = "macos", distribution: str = "developer-id",
+          runtime: str | None = None, arch: str = "universal", module_source: str | None = None,
+          module_kind: str | None = None) -> list[TargetResult]:
+    """Check inputs (or, with no path, the given entitlements alone); one result per executable.
+
+    ``entitlements`` is a dict or ``KEY[=VALUE]`` strings; with paths they are added to each file's.
+    Raises :class:`~macwasm.errors.MacwasmError` for unreadable input or an unknown option value.
+    """
+    opts = CheckOptions(product_type, platform, distribution, runtime, arch, module_source, module_kind)
+    opts.validate()
+    if isinstance(paths, str):
+        paths = [paths]
+    extra: dict[str, Any] = {}
+    if entitlements is not None:
+        extra = dict(entitlements) if isinstance(entitlements, Mapping) else parse_entitlement_options(entitlements)
+    if not paths:
+        return [evaluate(entitlements_target(extra, opts))]
+    return [evaluate(t) for path in paths for t in targets_for_path(path, opts, extra)]
