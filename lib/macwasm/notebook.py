@@ -142,7 +142,8 @@ def category_grid(table: Any, *, title: str, colours: dict[str, str] | None = No
     labels = [[str(v) for v in row] for row in table.to_numpy()]
     rgb = [[to_rgb(palette.get(v, "#ffffff")) for v in row] for row in labels]
     height = 0.45 * len(table.index) + 1.6
-    width = 1.25 * len(table.columns) + 4.5
+    widest = max((len(v) for row in labels for v in row), default=8)
+    width = max(1.25, 0.075 * widest) * len(table.columns) + 4.5
     fig, ax = plt.subplots(figsize=(width, height))
     ax.imshow(rgb, aspect="auto", interpolation="nearest")
     for y, row in enumerate(labels):
@@ -198,7 +199,8 @@ def _strong(hex_colour: str) -> str:
 
 
 def choice_panel(choices: dict[str, list[str]], default: dict[str, str], answer: Any) -> Any:
-    """Dropdowns (one per choice) above an output area that shows ``answer(**selection)``.
+    """Dropdowns (one per choice) above an output area that shows ``answer(**selection)`` (or each item
+    of the tuple it returns).
 
     Generic on purpose: the notebook decides what the choices are and what the answer is (a call into
     the policy engine), so this helper holds no policy knowledge. The first answer is rendered at
@@ -218,10 +220,50 @@ def choice_panel(choices: dict[str, list[str]], default: dict[str, str], answer:
 
     def refresh(_change: object = None) -> None:
         output.clear_output(wait=True)
+        result = answer(**{name: box.value for name, box in dropdowns.items()})
         with output:
-            display(answer(**{name: box.value for name, box in dropdowns.items()}))
+            for item in result if isinstance(result, tuple) else (result,):
+                display(item)
 
     for box in dropdowns.values():
         box.observe(refresh, names="value")
     refresh()
     return widgets.VBox([*dropdowns.values(), output])
+
+
+def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) -> Any:
+    """An advisor plan as one styled verdict table: the chosen runtime's options, then the best others.
+
+    The chosen runtime comes first (in process, and in a separate process where the advisor tried
+    that), because that is the reader's question; the best-ranked alternatives follow so a ``fail``
+    always comes with a way out. Entitlement keys are shortened to their last part for reading.
+    """
+    import pandas as pd
+
+    chosen = [o for o in plan.options if runtime and o.runtime == runtime]
+    others = [o for o in plan.options if o not in chosen][:alternatives]
+    rows = [{"option": "your runtime" if o in chosen else f"alternative #{o.rank}",
+             "runtime": o.runtime, "placement": o.placement, "verdict": o.verdict,
+             "entitlements to add": ", ".join(k.rsplit(".", 1)[-1] for k in o.entitlements) or "none",
+             "confidence": o.confidence}
+            for o in chosen + others]
+    return style_verdicts(pd.DataFrame(rows, columns=["option", "runtime", "placement", "verdict",
+                                                      "entitlements to add", "confidence"]))
+
+
+def plan_summary(plan: Any) -> Any:
+    """The advisor's plan in a few Markdown lines: where modules go and what to change in the set given."""
+    from IPython.display import Markdown
+
+    def keys(changes: list[dict[str, str]]) -> str:
+        return ", ".join(f"`{c['key']}` ({c['rule_id']})" for c in changes) or "nothing"
+
+    best = plan.best
+    lines = [
+        f"**Modules** ({plan.modules['module_source']}): {plan.modules['where']}. {plan.modules['advice']}",
+        f"**Entitlements as given** ({', '.join(plan.target['entitlements']) or 'none'}): "
+        f"verdict `{plan.verdict}`; remove {keys(plan.remove)}; add {keys(plan.add)}.",
+    ]
+    if best is not None:
+        lines.append(f"**Best option**: {best.name}, {best.placement}, verdict `{best.verdict}`.")
+    return Markdown("\n\n".join(lines))
