@@ -402,3 +402,15 @@ def test_reading_never_writes(tmp_path: Path) -> None:
     for app in sorted(tmp_path.iterdir()):
         read_bundle(app)
     assert _snapshot(tmp_path) == before
+
+
+def test_roles_are_product_types_of_the_policy_tables(data_dir: Path) -> None:
+    import csv
+
+    roles = {r.role for r in role_rules()}
+    types_csv = data_dir / "product_types.csv"
+    if not types_csv.exists():
+        pytest.skip("data/product_types.csv not in this checkout yet")
+    with open(types_csv, newline="", encoding="utf-8") as fh:
+        product_types = {row["product_type"] for row in csv.DictReader(fh)}
+    assert roles <= product_types, roles - product_types
