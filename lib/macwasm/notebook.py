@@ -111,6 +111,18 @@ GRID_COLOURS = {
 }
 
 
+#: saturated versions of the verdict colours, for bars and lines on a white background
+BAR_COLOURS = {
+    "pass": "#43a047",
+    "info": "#1e88e5",
+    "warn": "#f9a825",
+    "warning": "#f9a825",
+    "fail": "#e53935",
+    "error": "#e53935",
+    "unconfirmed": "#9e9e9e",
+}
+
+
 def figure_png(fig: Any) -> Any:
     """Render a matplotlib figure as an inline PNG and close it.
 
@@ -172,7 +184,7 @@ def count_bars(counts: Any, *, title: str, xlabel: str = "", ylabel: str = "coun
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    palette = {k: _strong(v) for k, v in VERDICT_COLOURS.items()} | (colours or {})
+    palette = BAR_COLOURS | (colours or {})
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     if isinstance(counts, pd.Series):
         names = [str(i) for i in counts.index]
@@ -190,12 +202,6 @@ def count_bars(counts: Any, *, title: str, xlabel: str = "", ylabel: str = "coun
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return figure_png(fig)
-
-
-def _strong(hex_colour: str) -> str:
-    """A darker shade of a table background colour, for bars that must read on white."""
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return "#{:02x}{:02x}{:02x}".format(*(int(c * 0.8) for c in (r, g, b)))
 
 
 def choice_panel(choices: dict[str, list[str]], default: dict[str, str], answer: Any) -> Any:
