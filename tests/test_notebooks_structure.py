@@ -94,7 +94,9 @@ def test_opens_with_title_and_what_you_will_learn(path: Path):
     intro = "\n".join(_text(c) for c in cells[:3] if c["cell_type"] == "markdown")
     assert re.search(r"what you will learn", intro, re.IGNORECASE), \
         f"{path.name}: no 'What you will learn' section near the top"
-    assert re.search(r"^\s*1\. ", intro, re.MULTILINE), f"{path.name}: 'What you will learn' is not a numbered list"
+    learn = re.split(r"what you will learn", intro, maxsplit=1, flags=re.IGNORECASE)[1]
+    assert re.search(r"^\s*(?:\d+\.|[-*]) \S", learn, re.MULTILINE), \
+        f"{path.name}: 'What you will learn' is not followed by a list"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
