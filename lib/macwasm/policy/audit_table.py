@@ -11,7 +11,7 @@ benchmark and the tests compare against.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,8 @@ import pandas as pd
 
 from macwasm.errors import MacwasmError, TableFormatError
 from macwasm.policy.checker import CheckOptions
-from macwasm.policy.engine import TargetResult, evaluate
+from macwasm.policy.engine import Finding, TargetResult, evaluate, finding_order, verdict_of
+from macwasm.policy.tables import rules
 from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type
 
 #: columns that decide a verdict (``name`` only labels the row)
@@ -98,12 +99,16 @@ def row_target(row: Mapping[str, str], entitlements: Callable[[str], dict[str, A
 def _summary(result: TargetResult | None, error: str | None, product_type: str) -> tuple[Any, ...]:
     if result is None:
         return (product_type, "error", 0, 0, 0, "", error or "")
+    return _summarise(result.product_type, result.findings)
+
+
+def _summarise(product_type: str, findings: list[Finding]) -> tuple[Any, ...]:
     counts = {s: 0 for s in ("error", "warning", "info")}
-    for f in result.findings:
+    for f in findings:
         counts[f.severity] += 1
-    top = next((f for f in result.findings if f.severity != "info"), None)
-    return (result.product_type, result.verdict, counts["error"], counts["warning"], counts["info"],
-            ";".join(result.rule_ids), f"{top.rule_id}: {top.message}" if top else "")
+    top = next((f for f in findings if f.severity != "info"), None)
+    return (product_type, verdict_of(findings), counts["error"], counts["warning"], counts["info"],
+            ";".join(f.rule_id for f in findings), f"{top.rule_id}: {top.message}" if top else "")
 
 
 def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]]) -> tuple[Any, ...]:
@@ -115,35 +120,101 @@ def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, An
     return _summary(evaluate(target), None, target.product_type)
 
 
+def rule_groups(columns: Iterable[str]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
+    """Rules grouped by the table columns their verdict depends on (the ``reads`` of rules.csv).
+
+    Every group also depends on platform and distribution (which rules apply), and reading the
+    product type means reading the entitlements too (the type is inferred from them when empty).
+    """
+    available = set(columns)
+    groups: dict[tuple[str, ...], set[str]] = {}
+    for rule in rules().values():
+        needed = {"platform", "distribution", *rule.reads}
+        if "product_type" in needed:
+            needed.add("entitlements")
+        key = tuple(c for c in KEY_COLUMNS if c in needed and c in available)
+        groups.setdefault(key, set()).add(rule.id)
+    return [(cols, frozenset(ids)) for cols, ids in groups.items()]
+
+
 def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
-    """The verdict table, one row per input row, in input order (columns: :data:`OUTPUT_COLUMNS`)."""
+    """The verdict table, one row per input row, in input order (columns: :data:`OUTPUT_COLUMNS`).
+
+    Three levels, so the rules run far fewer times than there are rows: (1) each column is
+    factorised and the distinct rows (combinations of codes) are found; (2) for each group of
+    rules, only the columns that group reads form its key, and the group is judged once per
+    distinct key; (3) each distinct row merges its groups' findings, and the summaries are joined
+    back to the million rows through the integer codes.
+    """
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise TableFormatError(f"missing column(s) {', '.join(missing)}")
     n = len(frame)
     present = [c for c in KEY_COLUMNS if c in frame.columns]
     combined = np.zeros(n, dtype=np.int64)
-    per_column: list[tuple[str, np.ndarray, np.ndarray]] = []
+    per_column: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     cardinality = 1
     for col in present:
         codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
-        per_column.append((col, codes, np.asarray(uniques, dtype=object)))
-        if cardinality * max(len(uniques), 1) >= 2 ** 62:  # keep the mixed-radix key in int64
+        per_column[col] = (codes, np.asarray(uniques, dtype=object))
+        width = max(len(uniques), 1)
+        if cardinality * width >= 2 ** 62:  # keep the mixed-radix key in int64
             combined, kept = pd.factorize(combined)
             cardinality = len(kept)
-        combined = combined * max(len(uniques), 1) + codes
-        cardinality *= max(len(uniques), 1)
+        combined = combined * width + codes
+        cardinality *= width
     group_codes, group_keys = pd.factorize(combined)
     first = np.full(len(group_keys), n, dtype=np.int64)
     np.minimum.at(first, group_codes, np.arange(n, dtype=np.int64))
 
     cells = _EntitlementCells(base_dir)
-    summaries = []
-    for index in first:
-        row = {col: uniques[codes[index]] for col, codes, uniques in per_column}
-        summaries.append(judge_row(row, cells))
+    rep_codes = {col: codes[first] for col, (codes, _) in per_column.items()}  # per distinct row
+    n_rows = len(first)
+    merged: list[list[Finding]] = [[] for _ in range(n_rows)]
+    errors: dict[int, str] = {}
+    targets: dict[int, Target | str] = {}
 
-    out: dict[str, Any] = {"name": frame["name"].to_numpy()}
+    def target_of(i: int) -> Target | str:
+        if i not in targets:
+            row = {col: uniques[rep_codes[col][i]] for col, (_, uniques) in per_column.items()}
+            try:
+                targets[i] = row_target(row, cells)
+            except MacwasmError as err:
+                targets[i] = err.message
+        return targets[i]
+
+    for cols, ids in rule_groups(present):
+        key = np.zeros(n_rows, dtype=np.int64)
+        for col in cols:
+            key = key * (int(rep_codes[col].max()) + 1 if n_rows else 1) + rep_codes[col]
+        gcodes, gkeys = pd.factorize(key)
+        gfirst = np.full(len(gkeys), n_rows, dtype=np.int64)
+        np.minimum.at(gfirst, gcodes, np.arange(n_rows, dtype=np.int64))
+        judged: list[list[Finding] | str] = []
+        for i in gfirst:
+            target = target_of(int(i))
+            judged.append(target if isinstance(target, str) else evaluate(target, only=ids).findings)
+        for i, g in enumerate(gcodes):
+            got = judged[g]
+            if isinstance(got, str):
+                errors[i] = got
+            elif got:
+                merged[i].extend(got)
+
+    ptype_col = per_column.get("product_type")
+    summaries = []
+    for i in range(n_rows):
+        given = ptype_col[1][rep_codes["product_type"][i]] if ptype_col else ""
+        given = given if isinstance(given, str) else ""
+        if i in errors:
+            summaries.append(_summary(None, errors[i], given))
+            continue
+        findings = sorted(merged[i], key=finding_order)
+        target = target_of(i) if not given else None
+        product_type = given or (target.product_type if isinstance(target, Target) else "")
+        summaries.append(_summarise(product_type, findings))
+
+    out: dict[str, Any] = {"name": frame["name"]}
     for position, column in enumerate(OUTPUT_COLUMNS[1:]):
         values = [s[position] for s in summaries]
         if column in ("errors", "warnings", "infos"):

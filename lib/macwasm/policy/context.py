@@ -7,8 +7,9 @@ answers come from the rows of ``entitlements.csv``, ``product_types.csv`` and ``
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from macwasm.policy.tables import (
@@ -130,13 +131,7 @@ class Context:
 
     def permitting_keys(self, strategy: str) -> list[str]:
         """Keys of this platform whose ``permits_strategy`` is ``strategy``, least powerful first."""
-        facts = [f for f in entitlement_facts()
-                 if f.permits_strategy == strategy and f.platform == self.target.platform]
-        facts.sort(key=lambda f: f.jit_ladder or 0)
-        seen: dict[str, None] = {}
-        for f in facts:
-            seen.setdefault(f.key, None)
-        return list(seen)
+        return list(_permitting_keys(strategy, self.target.platform, os.environ.get("MACWASM_DATA", "")))
 
     def needed_key(self, strategy: str) -> str | None:
         keys = self.permitting_keys(strategy)
@@ -166,9 +161,16 @@ class Context:
         """(subject name, kind) for the module kind given and every .wasm file found."""
         out = []
         if self.target.module_kind:
-            out.append((self.target.subject or self.target.name, self.target.module_kind))
+            out.append(("the module", self.target.module_kind))
         out.extend((w.path, w.kind) for w in self.target.wasm_files)
         return out
+
+
+@lru_cache(maxsize=64)
+def _permitting_keys(strategy: str, platform: str, _root_key: str) -> tuple[str, ...]:
+    chosen = sorted((f for f in entitlement_facts() if f.permits_strategy == strategy and f.platform == platform),
+                    key=lambda f: f.jit_ladder or 0)
+    return tuple(dict.fromkeys(f.key for f in chosen))
 
 
 def group_arches(per_arch: dict[str, Any]) -> list[tuple[Any, str]]:

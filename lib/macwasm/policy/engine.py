@@ -66,6 +66,10 @@ def verdict_of(findings: list[Finding]) -> str:
     return "warn" if "warning" in severities else "pass"
 
 
+def finding_order(finding: Finding) -> tuple[int, str]:
+    return (_SEVERITY_ORDER[finding.severity], finding.rule_id)
+
+
 def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
     confidence = hit.confidence or rule.confidence
     severity = rule.severity
@@ -95,7 +99,7 @@ def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
         if fn is None:
             continue  # a rule row without code yet: listed by tests, never silently half-applied
         findings.extend(make_finding(rule, hit, target) for hit in fn(ctx))
-    findings.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.rule_id))
+    findings.sort(key=finding_order)
     return TargetResult(target=target.name, product_type=target.product_type, verdict=verdict_of(findings),
                         findings=findings, subject=target.subject,
                         runtime=target.runtime if target.runtime_applies else None)

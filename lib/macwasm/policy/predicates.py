@@ -273,7 +273,12 @@ def _component_hits(ctx: Context, supports: tuple[str, ...]) -> Iterator[Hit]:
     for name, kind in ctx.module_kinds:
         if kind == "component":
             yield Hit({"subject_name": name, "runtime": rt.runtime, "support": rt.component_model,
-                       "confidence": _conf(ctx)}, subject=name, confidence=rt.confidence)
+                       "confidence": _conf(ctx)}, subject=_file_subject(ctx, name), confidence=rt.confidence)
+
+
+def _file_subject(ctx: Context, name: str) -> str | None:
+    """A module file found in a bundle is its own subject; a kind given as an option is the target's."""
+    return name if any(w.path == name for w in ctx.target.wasm_files) else None
 
 
 @predicate("MW141")
@@ -302,7 +307,7 @@ def app_store_downloaded_code(ctx: Context) -> Iterator[Hit]:
 def not_a_loadable_module(ctx: Context) -> Iterator[Hit]:
     for name, kind in ctx.module_kinds:
         if kind in ("not-wasm", "unknown-version"):
-            yield Hit({"subject_name": name, "kind": kind}, subject=name)
+            yield Hit({"subject_name": name, "kind": kind}, subject=_file_subject(ctx, name))
 
 
 # ------------------------------------------------------------------ platform, sandbox, libraries

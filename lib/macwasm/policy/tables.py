@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from macwasm.datafiles import data_path
@@ -132,6 +132,7 @@ class Rule:
     diagnostic_id: str
     platforms: tuple[str, ...]  # () = all
     distributions: tuple[str, ...]  # () = all
+    reads: tuple[str, ...]  # the target fields the predicate reads (lets audit judge per rule group)
     confidence: str
     status: str
     since: str
@@ -195,7 +196,7 @@ _TRI_NA = (YES, NO, UNCONFIRMED, "n/a")
 
 
 @lru_cache(maxsize=4)
-def _entitlements(_path: Path) -> tuple[EntitlementFact, ...]:
+def _entitlements(_root_key: str) -> tuple[EntitlementFact, ...]:
     name = "entitlements.csv"
     cols = tuple(f for f in EntitlementFact.__dataclass_fields__ if f not in ("jit_ladder", "implies_rank"))
     out = []
@@ -217,7 +218,7 @@ def _entitlements(_path: Path) -> tuple[EntitlementFact, ...]:
 
 
 @lru_cache(maxsize=4)
-def _product_types(_path: Path) -> dict[str, ProductType]:
+def _product_types(_root_key: str) -> dict[str, ProductType]:
     name = "product_types.csv"
     cols = tuple(ProductType.__dataclass_fields__)
     out: dict[str, ProductType] = {}
@@ -235,7 +236,7 @@ def _product_types(_path: Path) -> dict[str, ProductType]:
 
 
 @lru_cache(maxsize=4)
-def _runtimes(_path: Path) -> dict[str, Runtime]:
+def _runtimes(_root_key: str) -> dict[str, Runtime]:
     name = "runtimes.csv"
     cols = tuple(f for f in Runtime.__dataclass_fields__ if f != "speed_tier")
     out: dict[str, Runtime] = {}
@@ -256,7 +257,7 @@ def _runtimes(_path: Path) -> dict[str, Runtime]:
 
 
 @lru_cache(maxsize=4)
-def _rules(_path: Path) -> dict[str, Rule]:
+def _rules(_root_key: str) -> dict[str, Rule]:
     name = "rules.csv"
     cols = tuple(Rule.__dataclass_fields__)
     out: dict[str, Rule] = {}
@@ -267,14 +268,14 @@ def _rules(_path: Path) -> dict[str, Rule]:
         if row["id"] in out:
             raise TableFormatError(f"line {line}: duplicate rule id {row['id']}", path=str(data_path(name)))
         values: dict[str, Any] = {c: row[c] for c in cols}
-        for col in ("platforms", "distributions"):
+        for col in ("platforms", "distributions", "reads"):
             values[col] = () if row[col] in ("", "*") else tuple(p.strip() for p in row[col].split(";"))
         out[row["id"]] = Rule(**values)
     return out
 
 
 @lru_cache(maxsize=4)
-def _module_sources(_path: Path) -> dict[str, ModuleSource]:
+def _module_sources(_root_key: str) -> dict[str, ModuleSource]:
     name = "module_sources.csv"
     cols = tuple(ModuleSource.__dataclass_fields__)
     out = {}
@@ -284,32 +285,44 @@ def _module_sources(_path: Path) -> dict[str, ModuleSource]:
     return out
 
 
-# The public accessors key the caches on the resolved path, so MACWASM_DATA (a reviewer's
-# corrected copy of the tables) is honoured without a restart.
+# The public accessors key the caches on MACWASM_DATA (a reviewer's corrected copy of the
+# tables is honoured without a restart); building a Path per call would dominate an evaluation.
+def _root() -> str:
+    return os.environ.get("MACWASM_DATA", "")
+
+
 def entitlement_facts() -> tuple[EntitlementFact, ...]:
-    return _entitlements(data_path("entitlements.csv"))
+    return _entitlements(_root())
 
 
 def product_types() -> dict[str, ProductType]:
-    return _product_types(data_path("product_types.csv"))
+    return _product_types(_root())
 
 
 def runtimes() -> dict[str, Runtime]:
-    return _runtimes(data_path("runtimes.csv"))
+    return _runtimes(_root())
 
 
 def rules() -> dict[str, Rule]:
-    return _rules(data_path("rules.csv"))
+    return _rules(_root())
 
 
 def module_sources() -> dict[str, ModuleSource]:
-    return _module_sources(data_path("module_sources.csv"))
+    return _module_sources(_root())
+
+
+@lru_cache(maxsize=4)
+def _facts_by_key(_root_key: str) -> dict[str, tuple[EntitlementFact, ...]]:
+    out: dict[str, list[EntitlementFact]] = {}
+    for fact in entitlement_facts():
+        out.setdefault(fact.key, []).append(fact)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def lookup_entitlement(key: str, value: Any) -> EntitlementFact | None:
     """The first row for ``key`` whose value pattern matches (rows with a pattern come first)."""
-    for fact in entitlement_facts():
-        if fact.key == key and fact.matches_value(value):
+    for fact in _facts_by_key(_root()).get(key, ()):
+        if fact.matches_value(value):
             return fact
     return None
 
