@@ -24,7 +24,10 @@ install: $(STAMP)
 demo: install
 	@$(VENV)/bin/macwasm inspect data/modules; rc=$$?; \
 	if [ $$rc -gt 1 ]; then echo "demo failed (exit $$rc)"; exit $$rc; fi; \
-	echo; echo "(exit code $$rc: 0 = all modules well-formed, 1 = findings above)"
+	echo; echo "(exit code $$rc: 0 = all modules well-formed, 1 = findings above)"; echo; \
+	$(VENV)/bin/macwasm audit data/samples/apps.csv; rc=$$?; \
+	if [ $$rc -gt 1 ]; then echo "demo failed (exit $$rc)"; exit $$rc; fi; \
+	echo; echo "(exit code $$rc: 0 = every target passes, 1 = findings above: the sample has deliberately bad rows)"
 
 test: install sysdeps lint test-py test-nb
 

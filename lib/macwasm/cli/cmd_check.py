@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -67,9 +68,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _expand(paths: list[str]) -> list[str]:
-    from macwasm.signing.reader import iter_signing_paths
+    """Folders are searched by the signing reader; a .wasm file named explicitly is taken as is."""
+    out: list[str] = []
+    for path in paths:
+        if path.lower().endswith(".wasm") and not os.path.isdir(path):
+            out.append(path)
+        else:
+            from macwasm.signing.reader import iter_signing_paths
 
-    return list(iter_signing_paths(paths))
+            out.extend(iter_signing_paths([path]))
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
