@@ -170,3 +170,42 @@ LIMITS.extend([
           "one executable mapped read-only to read its load commands and signature",
           "ours (Mach-O offsets are 32-bit)"),
 ])
+
+# --- MACH-O: Mach-O and fat headers, load commands and the embedded code signature (signing/macho.py,
+# signing/codesig.py, signing/der.py). Real binaries carry a few dozen load commands (the largest apps a few
+# hundred), a universal file 2-4 slices, a signature 5-20 blobs (CodeDirectory, up to five alternates,
+# requirements, entitlements, DER entitlements, launch constraints, CMS) and entitlements of a few KB.
+# We copy out only the headers, load commands and the blobs we decode, never the code hashes.
+MACHO_MAX_FAT_ARCHS = 32  # also tells a fat header from a Java class file (major version >= 45)
+MACHO_MAX_LOAD_COMMANDS = 65_536
+MACHO_MAX_SIZEOFCMDS = 16 * MiB
+MACHO_MAX_SIGNATURE_BLOBS = 64
+MACHO_MAX_IDENTIFIER_LENGTH = 4096
+MACHO_MAX_CMS_SIZE = 4 * MiB
+DER_MAX_SIZE = 4 * MiB
+DER_MAX_DEPTH = 64
+DER_MAX_VALUES = 200_000
+DER_MAX_LENGTH_BYTES = 4
+DER_MAX_INTEGER_BYTES = 9
+
+LIMITS.extend([
+    Limit("MACHO_MAX_FAT_ARCHS", MACHO_MAX_FAT_ARCHS, "slices", "architectures a fat header may claim",
+          "ours (below 45, the lowest Java class-file major version, which shares the 0xcafebabe magic)"),
+    Limit("MACHO_MAX_LOAD_COMMANDS", MACHO_MAX_LOAD_COMMANDS, "commands", "load commands in one slice (ncmds)",
+          "ours"),
+    Limit("MACHO_MAX_SIZEOFCMDS", MACHO_MAX_SIZEOFCMDS, "bytes", "load-command area of one slice (sizeofcmds)",
+          "ours"),
+    Limit("MACHO_MAX_SIGNATURE_BLOBS", MACHO_MAX_SIGNATURE_BLOBS, "blobs", "index entries of one SuperBlob",
+          "ours (codesign writes at most ~15)"),
+    Limit("MACHO_MAX_IDENTIFIER_LENGTH", MACHO_MAX_IDENTIFIER_LENGTH, "bytes",
+          "a CodeDirectory identifier or team id string (NUL searched this far)", "ours (4 x macOS PATH_MAX)"),
+    Limit("MACHO_MAX_CMS_SIZE", MACHO_MAX_CMS_SIZE, "bytes", "a CMS signature blob handed to the CMS parser",
+          "ours (real ones with certificate chain and timestamp are ~9 KB)"),
+    Limit("DER_MAX_SIZE", DER_MAX_SIZE, "bytes", "one DER entitlements blob", "ours (real ones are < 100 KB)"),
+    Limit("DER_MAX_DEPTH", DER_MAX_DEPTH, "levels", "nested DER values in DER entitlements", "ours"),
+    Limit("DER_MAX_VALUES", DER_MAX_VALUES, "values", "DER values decoded from one entitlements blob", "ours"),
+    Limit("DER_MAX_LENGTH_BYTES", DER_MAX_LENGTH_BYTES, "bytes", "long-form DER length field",
+          "ours (4 bytes address any blob a 32-bit SuperBlob can hold)"),
+    Limit("DER_MAX_INTEGER_BYTES", DER_MAX_INTEGER_BYTES, "bytes", "one DER INTEGER",
+          "plist integers are 64-bit (unsigned 2^64-1 needs 9 bytes)"),
+])
