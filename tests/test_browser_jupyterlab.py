@@ -103,12 +103,22 @@ def test_start_here_runs_in_jupyterlab_and_renders_the_advisor_verdict(jupyterla
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK}?token={token}")
             page.wait_for_selector(".jp-Notebook", timeout=90_000)
-            page.wait_for_selector("text=Idle", timeout=90_000)  # kernel started
-            page.click("text=Run", timeout=20_000)
-            page.click("text=Run All Cells", timeout=20_000)
-            table = page.wait_for_selector("table.macwasm-verdict", timeout=120_000)
-            text = table.inner_text()
+            # kernel started: JupyterLab renders the kernel status twice (toolbar and status bar), and
+            # one of them may be hidden, so wait for a visible one
+            page.locator("text=Idle >> visible=true").first.wait_for(timeout=90_000)
+            # the notebook is stored with its outputs (nbval compares them): clear them first, so the
+            # table found below can only come from this run
+            page.get_by_role("menuitem", name="Edit", exact=True).click(timeout=20_000)
+            page.get_by_text("Clear Outputs of All Cells", exact=True).click(timeout=20_000)
+            page.wait_for_selector("table.macwasm-verdict", state="detached", timeout=20_000)
+            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=20_000)
+            page.get_by_text("Run All Cells", exact=True).click(timeout=20_000)
+            # the advisor's answer inside the widget's output area: only a live kernel with the widget
+            # front end renders it (cells outside the viewport may be virtualised, hence "attached")
+            table = page.wait_for_selector(".widget-output table.macwasm-verdict", state="attached",
+                                           timeout=120_000)
             table.scroll_into_view_if_needed()
+            text = table.text_content() or ""
             page.screenshot(path=str(ARTIFACTS / "00_start_here.png"), full_page=False)
             errors = page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
             tracebacks = [e.inner_text() for e in errors if "Traceback" in e.inner_text()]

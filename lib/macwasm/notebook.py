@@ -7,6 +7,7 @@ absolute: they differ per machine), and verdict tables share one colour scheme.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from functools import cache
@@ -75,10 +76,23 @@ def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"
     styler = styler.map(colour, subset=present) if present else styler
     return (
         styler.set_table_attributes(f'class="{VERDICT_TABLE_CLASS}"')
-        .set_uuid("macwasm")  # stable element ids so nbval's text/html comparison is deterministic
+        .set_uuid(_table_uuid(frame, present))
         .hide(axis="index")
     )
 
+
+
+def _table_uuid(frame: Any, coloured: list[str]) -> str:
+    """Element ids that are stable across runs (nbval compares ``text/html``) yet differ per table.
+
+    A Styler's CSS addresses cells by id (``#T_<uuid>_row0_col1``); in JupyterLab every output of a
+    notebook shares one page, so two tables with the same uuid would colour each other's cells.
+    A digest of the content gives each distinct table its own ids; identical tables share ids and
+    styles, which is harmless.
+    """
+    digest = hashlib.sha256(frame.to_json(orient="split", default_handler=str).encode())
+    digest.update(repr(coloured).encode())
+    return f"macwasm_{digest.hexdigest()[:12]}"
 
 
 @cache
@@ -265,11 +279,14 @@ def plan_summary(plan: Any) -> Any:
         return ", ".join(f"`{c['key']}` ({c['rule_id']})" for c in changes) or "nothing"
 
     best = plan.best
+    why = [f"{r['rule_id']} {r['severity']}" for r in plan.reasons if r["severity"] != "info"]
     lines = [
         f"**Modules** ({plan.modules['module_source']}): {plan.modules['where']}. {plan.modules['advice']}",
         f"**Entitlements as given** ({', '.join(plan.target['entitlements']) or 'none'}): "
-        f"verdict `{plan.verdict}`; remove {keys(plan.remove)}; add {keys(plan.add)}.",
+        f"verdict `{plan.verdict}`{' (' + ', '.join(why) + ')' if why else ''}; "
+        f"remove {keys(plan.remove)}; add {keys(plan.add)}.",
     ]
     if best is not None:
         lines.append(f"**Best option**: {best.name}, {best.placement}, verdict `{best.verdict}`.")
-    return Markdown("\n\n".join(lines))
+    # placeholders such as <bundle id> would be read as HTML tags and vanish
+    return Markdown("\n\n".join(lines).replace("<", "&lt;").replace(">", "&gt;"))
