@@ -166,7 +166,7 @@ def code_directory(identifier: str | bytes = "com.example.tool", *, team: str | 
                    exec_seg_flags: int = 0, special: dict[int, bytes] | None = None,
                    ident_offset: int | None = None, team_offset: int | None = None) -> bytes:
     """A CodeDirectory: header for ``version``, identifier, team, hashes of ``special`` blobs, one code page."""
-    size = 88 if version >= 0x20400 else (64 if version >= 0x20300 else (52 if version >= 0x20200 else 44))
+    size = next(n for v, n in ((0x20400, 88), (0x20300, 64), (0x20200, 52), (0x20100, 48), (0, 44)) if version >= v)
     ident = (identifier.encode() if isinstance(identifier, str) else identifier) + b"\0"
     team_raw = b"" if team is None else (team.encode() if isinstance(team, str) else team) + b"\0"
     digest = 20 if hash_type == HASH_SHA1 else 32
