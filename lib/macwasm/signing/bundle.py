@@ -46,7 +46,6 @@ from macwasm.signing.model import NestedCode, ProfileFacts, SigningFacts, SliceF
 from macwasm.signing.plist import load_plist
 from macwasm.signing.profile import read_profile
 from macwasm.signing.roles import code_locations, is_code_location, resolve_role
-from macwasm.wasm.header import classify_header
 
 #: folder names that make a directory a bundle of its own (a nested bundle or the input itself)
 BUNDLE_EXTENSIONS = (".app", ".appex", ".systemextension", ".dext", ".xpc", ".framework", ".bundle", ".plugin",
@@ -205,6 +204,9 @@ def _inside(root: str, real: str) -> bool:
 
 
 def _wasm_file(ctx: _Ctx, path: str) -> WasmFileFacts:
+    # imported here: the wasm package costs ~40 ms to import and most inputs hold no .wasm file
+    from macwasm.wasm.header import classify_header
+
     rel = ctx.rel(path)
     location = wasm_location(rel)
     try:
