@@ -82,10 +82,17 @@ def _sig(record: dict[str, Any], key: str) -> Any:
     return sig.get(key) if sig else None
 
 
+def _kind(record: dict[str, Any]) -> str | None:
+    """``unsigned`` for a Mach-O whose first slice has no signature (None stays "-" for plists and profiles)."""
+    if record.get("signature") is None and record.get("slices"):
+        return "unsigned"
+    return _sig(record, "kind")
+
+
 COLUMNS: list[tuple[str, Any]] = [
     ("path", lambda r: r["path"]),
     ("source", lambda r: r.get("source")),
-    ("signature", lambda r: _sig(r, "kind")),
+    ("signature", _kind),
     ("team", lambda r: _sig(r, "team_id")),
     ("runtime", lambda r: _sig(r, "hardened_runtime")),
     ("entitlements", _entitlement_keys),
