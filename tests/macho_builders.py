@@ -337,10 +337,20 @@ def fixtures() -> dict[str, bytes]:
     }
 
 
-def write_fixtures(folder: Path) -> list[Path]:
+def der_fixtures() -> dict[str, bytes]:
+    """DER entitlements payloads (``tests/fixtures/der/``): seeds for the DER fuzz target and its tests."""
+    return {
+        "wrapped-rich.der": der_wrapped(RICH),
+        "wrapped-empty.der": der_wrapped({}),
+        "bare-set-jit.der": der_bare(JIT),
+        "bare-set-rich.der": der_bare(RICH),
+    }
+
+
+def write_fixtures(folder: Path, made: dict[str, bytes]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in fixtures().items():
+    for name, data in made.items():
         target = folder / name
         target.write_bytes(data)
         written.append(target)
@@ -348,6 +358,6 @@ def write_fixtures(folder: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "fixtures" / "macho"
-    for path in write_fixtures(out):
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "fixtures"
+    for path in write_fixtures(root / "macho", fixtures()) + write_fixtures(root / "der", der_fixtures()):
         print(path)

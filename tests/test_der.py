@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import macho_builders as mb
 import pytest
@@ -35,6 +36,13 @@ def test_both_layouts_decode_every_value_type(encode, layout) -> None:
     assert got.layout == layout
     assert got.value == ALL_TYPES
     assert type(got.value["count"]) is int and type(got.value["com.apple.security.cs.allow-jit"]) is bool
+
+
+def test_committed_der_fixtures_are_what_the_builders_make() -> None:
+    folder = Path(__file__).parent / "fixtures" / "der"
+    for name, data in mb.der_fixtures().items():
+        assert (folder / name).read_bytes() == data, f"{name}: run tests/macho_builders.py"
+        assert read_der_entitlements(data).layout == (WRAPPED if name.startswith("wrapped") else BARE_SET)
 
 
 def test_empty_dictionary_in_both_layouts() -> None:
