@@ -288,5 +288,12 @@ def plan_summary(plan: Any) -> Any:
     ]
     if best is not None:
         lines.append(f"**Best option**: {best.name}, {best.placement}, verdict `{best.verdict}`.")
+    class ComparedMarkdown(Markdown):
+        """Markdown whose plain-text form is its text, so nbval compares the plan, not a class name."""
+
+        def __repr__(self) -> str:
+            return text
+
+    text = "\n\n".join(lines)
     # placeholders such as <bundle id> would be read as HTML tags and vanish
-    return Markdown("\n\n".join(lines).replace("<", "&lt;").replace(">", "&gt;"))
+    return ComparedMarkdown(text.replace("<", "&lt;").replace(">", "&gt;"))
