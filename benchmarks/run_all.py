@@ -42,7 +42,9 @@ def machine_info(tools: dict[str, list[str]] | None = None) -> str:
                 break
     except OSError:
         pass
-    parts = [f"{os.cpu_count()} cores (nproc), {cpu}, {ram}", f"Python {platform.python_version()}"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    parts = [f"{os.cpu_count()} cores (nproc), {cpu}, {ram}, load average at the end {load} (cores shared)",
+             f"Python {platform.python_version()}"]
     for name, argv in (tools or {}).items():
         if shutil.which(argv[0]) is None and not Path(argv[0]).exists():
             parts.append(f"{name}: not installed")
