@@ -26,7 +26,8 @@ COMMANDS = [
     (["inspect", "--format", "json", "--validate", "data/modules"], ["data/modules"]),
     (["entitlements", "--format", "json", "data/bundles"], ["data/bundles"]),
     (["check", "--format", "json", "data/bundles"], ["data/bundles"]),
-    (["explain", "--format", "json", "data/samples/logs"], ["data/samples/logs"]),
+    *[(["explain", "--format", "json", f"data/samples/logs/{name}"], [f"data/samples/logs/{name}"])
+      for name in sorted(p.name for p in (REPO / "data/samples/logs").iterdir() if p.name != "README.md")],
     (["audit", "data/samples/apps.csv", "--format", "json"], ["data/samples"]),
 ]
 
