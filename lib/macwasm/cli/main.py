@@ -23,7 +23,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE_OR_IO, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _invoked_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, if any: the first argument that is not an option."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that subcommand is registered.
+
+    Each subcommand module imports its readers (the signing and policy packages pull in asn1crypto
+    and pandas), so importing all of them cost ~0.4 s per run; a CI job calling ``macwasm inspect``
+    on one file should pay for the inspector only. ``--help`` and usage errors still see every
+    command, because then ``only`` is None.
+    """
     parser = _Parser(
         prog="macwasm",
         description="Read WebAssembly modules, entitlements and code signatures; check them against "
@@ -32,13 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"macwasm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMANDS:
+    for name in (only,) if only else COMMANDS:
         importlib.import_module(f"macwasm.cli.cmd_{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_invoked_command(argv))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

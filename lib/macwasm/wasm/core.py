@@ -142,10 +142,7 @@ def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | No
             facts.tags += n
         elif sec_id == 6:
             n = s.count("global", WASM_MAX_GLOBALS, 3)
-            for _ in range(n):
-                _read_valtype(s)
-                _read_mutability(s)
-                _skip_const_expr(s)
+            _skip_globals(s, n)
             if label is None:
                 info.globals_defined = n
         elif sec_id == 7:
@@ -159,8 +156,7 @@ def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | No
             continue  # function bodies: skipped by size
         elif sec_id == 11:
             data_seg_count = s.count("data segment", WASM_MAX_DATA_SEGMENTS)
-            for _ in range(data_seg_count):
-                _skip_data_segment(s)
+            _skip_data_segments(s, data_seg_count)
         else:  # 9: element segments
             for _ in range(s.count("element segment", WASM_MAX_ELEMENT_SEGMENTS)):
                 _skip_element_segment(s)
@@ -331,7 +327,7 @@ def _read_imports(s: Reader, facts: CoreFacts) -> int:
 def _read_exports(s: Reader, facts: CoreFacts) -> None:
     """Exports, with an inlined fast path: emscripten builds export 75,000 names, and this loop is the cost.
 
-    The fast path handles the usual entry (name shorter than 128 bytes, index below 2**21) with local
+    The fast path handles the usual entry (name shorter than 16,384 bytes, index below 2**21) with local
     variables only; any other entry, and any error, goes through the exact ``Reader`` path, which
     applies every rule and reports the offset.
     """
@@ -341,9 +337,17 @@ def _read_exports(s: Reader, facts: CoreFacts) -> None:
     append = facts.exports.append
     pos = s.pos
     for _ in range(n):
+        # name length: one byte, or two (C++ builds have names of 128..700 bytes; a quarter of duckdb's)
         ln = data[pos] if pos < end else 0x80
-        stop = pos + 1 + ln
-        if ln < 0x80 and stop + 2 <= end:
+        first = pos + 1
+        if ln >= 0x80:
+            if first < end and data[first] < 0x80:
+                ln = (ln & 0x7F) | data[first] << 7
+                first += 1
+            else:
+                ln = 0x4000  # three bytes or more, or the end: the exact path decides
+        stop = first + ln
+        if ln < 0x4000 and stop + 2 <= end:
             kind = data[stop]
             b0 = data[stop + 1]
             if kind in kinds:
@@ -357,7 +361,7 @@ def _read_exports(s: Reader, facts: CoreFacts) -> None:
                     nxt = -1
                 if nxt >= 0:
                     try:
-                        name = data[pos + 1:stop].decode("utf-8")
+                        name = data[first:stop].decode("utf-8")
                     except UnicodeDecodeError:
                         pass
                     else:
@@ -448,6 +452,73 @@ def _read_table(s: Reader) -> None:
 
 
 # ------------------------------------------------------------------------------------ segments
+
+
+def _skip_globals(s: Reader, n: int) -> None:
+    """Skip ``n`` globals; the usual one (numeric type, mutability 0 or 1, ``i32.const``/``i64.const``
+    of at most 4 LEB128 bytes, ``end``) with local variables only.
+
+    Emscripten's C++ builds define 30,000 globals (duckdb); three calls per global made this the
+    second slowest loop after the exports. Anything else goes through the exact readers.
+    """
+    data, end = s.data, s.end
+    pos = s.pos
+    numeric = _NUMERIC
+    for _ in range(n):
+        if pos + 4 < end and data[pos] in numeric and data[pos + 1] <= 1 and data[pos + 2] in (_I32_CONST, _I64_CONST):
+            q = pos + 3
+            last = q + 3
+            while q < last and q < end and data[q] >= 0x80:
+                q += 1
+            if q < end and data[q] < 0x80 and q + 1 < end and data[q + 1] == _END:
+                pos = q + 2
+                continue
+        s.pos = pos
+        _read_valtype(s)
+        _read_mutability(s)
+        _skip_const_expr(s)
+        pos = s.pos
+    s.pos = pos
+
+
+def _skip_data_segments(s: Reader, n: int) -> None:
+    """Skip ``n`` data segments, with an inlined fast path for the usual active segment.
+
+    Go and emscripten builds have 30,000 to 100,000 segments, and a call per segment and per LEB128
+    made this the slowest part of the walk. The usual segment is flags 0, ``i32.const`` with an offset
+    of at most 4 LEB128 bytes (always a valid s32), ``end``, and a length of at most 4 bytes; it is
+    skipped with local variables only. Any other segment, and any error, goes through
+    ``_skip_data_segment``, which applies every rule and reports the offset.
+    """
+    data, end = s.data, s.end
+    pos = s.pos
+    for _ in range(n):
+        if pos + 4 < end and data[pos] == 0 and data[pos + 1] == _I32_CONST:
+            q = pos + 2
+            limit = q + 4
+            while q < limit and q < end and data[q] >= 0x80:  # the offset's continuation bytes
+                q += 1
+            q += 1  # the offset's last byte
+            if q < limit + 1 and q < end and data[q - 1] < 0x80 and data[q] == _END:
+                q += 1
+                length = 0
+                shift = 0
+                while q < end and shift < 28:
+                    b = data[q]
+                    q += 1
+                    length |= (b & 0x7F) << shift
+                    shift += 7
+                    if b < 0x80:
+                        break
+                else:
+                    length = -1  # five bytes or the end: the exact path decides
+                if 0 <= length <= end - q:
+                    pos = q + length
+                    continue
+        s.pos = pos
+        _skip_data_segment(s)
+        pos = s.pos
+    s.pos = pos
 
 
 def _skip_data_segment(s: Reader) -> None:
