@@ -11,19 +11,17 @@ Run: ``.venv/bin/python benchmarks/bench_batch_robustness.py`` (part of ``make b
 from __future__ import annotations
 
 import json
-import os
-import platform
 import random
 import resource
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from run_all import machine_info, replace_section  # this folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / ".work" / "batch"
-README = REPO / "benchmarks" / "README.md"
 SECTION = "Batch robustness"
 
 #: hostile inputs, each a (file name suffix, bytes) maker; they stand for the classes of bad input
@@ -37,7 +35,7 @@ HOSTILE = {
     ),
     "deep-array.plist": lambda: b"<plist>" + b"<array>" * 10_000 + b"</array>" * 10_000 + b"</plist>",
     "fat-2pow31.macho": lambda: bytes.fromhex("cafebabe80000000") + bytes(64),
-    "garbage.entitlements": lambda: os.urandom(512),
+    "garbage.entitlements": lambda: random.Random(512).randbytes(512),
 }
 
 
@@ -79,9 +77,11 @@ def run(argv: list[str]) -> dict[str, object]:
         "t=time.perf_counter(); p=subprocess.run(sys.argv[1:], capture_output=True)\n"
         "dt=time.perf_counter()-t\n"
         "rss=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "errs=sum(1 for l in p.stdout.splitlines() if b'\"error\":null' not in l and b'\"error\":' in l)\n"
+        "out=p.stdout.decode('utf-8','replace').strip()\n"
+        "recs=json.loads(out) if out.startswith('[') else [json.loads(l) for l in out.splitlines() if l]\n"
+        "errs=sum(1 for r in recs if r.get('error'))\n"
         "print(json.dumps({'seconds':dt,'exit':p.returncode,'peak_rss_kib':rss,'error_records':errs,"
-        "'records':len(p.stdout.splitlines()),'stderr':p.stderr.decode()[-500:]}))\n"
+        "'records':len(recs),'stderr':p.stderr.decode()[-500:]}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
     return json.loads(proc.stdout)
@@ -92,6 +92,7 @@ def main() -> int:
     commands = {
         "inspect": ["inspect", "--format", "jsonl"],
         "entitlements": ["entitlements", "--format", "jsonl"],
+        "check": ["check", "--format", "json"],
     }
     rows = []
     for size in (1_000, 10_000):
@@ -109,7 +110,8 @@ def _write_section(rows: list[dict[str, object]]) -> None:
     lines = [
         f"## {SECTION}",
         "",
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. "
+        f"Machine: {machine_info()}.",
+        "",
         "Mixed corpus: valid modules, plists and Mach-O fixtures, 10% hostile (LEB128 with 10 continuation "
         "bytes, sections past EOF, truncated headers, billion-laughs and 10,000-deep plists, a fat header "
         "claiming 2^31 slices, random bytes). Each command in a fresh process; peak RSS of that process.",
@@ -124,20 +126,7 @@ def _write_section(rows: list[dict[str, object]]) -> None:
         )
     lines.append("")
     lines.append("Memory is flat when peak RSS at 10,000 files is close to that at 1,000 files.")
-    _replace_section(README, SECTION, "\n".join(lines) + "\n")
-
-
-def _replace_section(path: Path, title: str, body: str) -> None:
-    """Rewrite only this benchmark's own ``## title`` section; other sections are left as they are."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    head = f"## {title}"
-    start = text.find(head)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(head))
-        text = text[:start] + body + (text[end + 1:] if end >= 0 else "")
-    path.write_text(text)
+    replace_section(SECTION, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -73,3 +73,14 @@ def test_demo_audit_of_the_sample_table(cli, data_dir) -> None:
     assert "MW101" in rows["Forum filter app (as shipped)"]["rule_ids"]
     assert rows["Forum filter app (fixed: interpreter)"]["verdict"] == "pass"
     assert rows["JIT XPC service for ES agent"]["verdict"] == "pass"
+
+
+def test_python_check_takes_path_objects_like_strings(data_dir) -> None:
+    """Notebooks pass ``pathlib.Path``; it must give the same verdicts as the string form."""
+    from macwasm.policy import check
+
+    bundle = data_dir / "bundles" / "ForumCase.app"
+    by_path = [(r.target, r.verdict, [f.rule_id for f in r.findings]) for r in check(bundle)]
+    by_str = [(r.target, r.verdict, [f.rule_id for f in r.findings]) for r in check([str(bundle)])]
+    assert by_path == by_str
+    assert any(verdict == "fail" for _, verdict, _ in by_path)

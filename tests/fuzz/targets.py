@@ -83,10 +83,9 @@ def codesign_text(data: bytes) -> None:
 def profile(data: bytes) -> None:
     from macwasm.signing import profile as profile_mod
 
-    read = getattr(profile_mod, "read_profile", None) or profile_mod.parse_profile
     errs = _errors()
     try:
-        facts = read(data, path="fuzz.provisionprofile")
+        facts = profile_mod.read_profile(data, path="fuzz.provisionprofile")
     except (errs.ProfileFormatError, errs.PlistFormatError, errs.DerFormatError) as err:
         _check_offset(err, len(data))
         return
@@ -112,9 +111,8 @@ def macho(data: bytes) -> None:
 def der(data: bytes) -> None:
     from macwasm.signing import der as der_mod
 
-    decode = getattr(der_mod, "decode_der_entitlements", None) or der_mod.decode_entitlements
     try:
-        value = decode(data)
+        value = der_mod.decode_der_entitlements(data)
     except _errors().DerFormatError as err:
         _check_offset(err, len(data))
         return

@@ -173,7 +173,8 @@ def parse_entitlement_options(specs: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def check(paths: Sequence[str] | str = (), *, entitlements: Mapping[str, Any] | Iterable[str] | None = None,
+def check(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (), *,
+          entitlements: Mapping[str, Any] | Iterable[str] | None = None,
           product_type: str | None = None, platform: str = "macos", distribution: str = "developer-id",
           runtime: str | None = None, arch: str = "universal", module_source: str | None = None,
           module_kind: str | None = None) -> list[TargetResult]:
@@ -184,8 +185,9 @@ def check(paths: Sequence[str] | str = (), *, entitlements: Mapping[str, Any] | 
     """
     opts = CheckOptions(product_type, platform, distribution, runtime, arch, module_source, module_kind)
     opts.validate()
-    if isinstance(paths, str):
+    if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    paths = [os.fspath(p) for p in paths]
     extra: dict[str, Any] = {}
     if entitlements is not None:
         extra = dict(entitlements) if isinstance(entitlements, Mapping) else parse_entitlement_options(entitlements)
