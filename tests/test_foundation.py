@@ -94,3 +94,41 @@ def test_non_utf8_file_names_are_printed_as_escapes_not_crashes():
     out = io.StringIO()
     emit([{"path": name}], "table", out, [("PATH", lambda r: r["path"])])
     out.getvalue().encode("utf-8")
+
+
+def _deep_tree(root, levels: int):
+    """``levels`` nested one-letter folders with a module at the bottom (built without recursion)."""
+    path = root
+    for _ in range(levels):
+        path = path / "d"
+    path.mkdir(parents=True)
+    (path / "x.wasm").write_bytes(b"\0asm\1\0\0\0")
+    return path
+
+
+@pytest.mark.parametrize("command", ["inspect", "entitlements", "check"])
+def test_a_folder_nested_deeper_than_the_walk_limit_is_reported_not_a_recursion_error(cli, data_dir, tmp_path,
+                                                                                       command):
+    """Found by hand: 1,100 nested folders ended every folder walk with Python's RecursionError."""
+    from macwasm.limits import WALK_MAX_DEPTH
+
+    tree = tmp_path / "tree"
+    _deep_tree(tree, WALK_MAX_DEPTH + 50)
+    (tree / "ok.wasm").write_bytes((data_dir / "modules" / "mvp.wasm").read_bytes())
+    result = cli(command, "--format", "json", str(tree))
+    assert "Traceback" not in result.stderr and "RecursionError" not in result.stdout + result.stderr
+    assert result.returncode == 1, result.stderr
+    records = json.loads(result.stdout)
+    errors = [r["error"] for r in records if r.get("error")]
+    assert len(errors) == 1 and f"folder nested more than {WALK_MAX_DEPTH} levels" in errors[0]
+    if command != "entitlements":  # entitlements does not look at modules; inspect and check do
+        assert any(str(tree / "ok.wasm") in json.dumps(r) for r in records)
+
+
+def test_a_folder_within_the_walk_limit_is_searched_to_the_bottom(tmp_path):
+    from macwasm.inputs import iter_inputs
+    from macwasm.limits import WALK_MAX_DEPTH
+
+    bottom = _deep_tree(tmp_path / "tree", WALK_MAX_DEPTH - 1)
+    items = list(iter_inputs([str(tmp_path / "tree")], suffixes=(".wasm",)))
+    assert [(i.path, i.error) for i in items] == [(str(bottom / "x.wasm"), None)]

@@ -84,3 +84,14 @@ def test_python_check_takes_path_objects_like_strings(data_dir) -> None:
     by_str = [(r.target, r.verdict, [f.rule_id for f in r.findings]) for r in check([str(bundle)])]
     assert by_path == by_str
     assert any(verdict == "fail" for _, verdict, _ in by_path)
+
+
+def test_check_keeps_modules_with_the_same_name_apart(cli, data_dir, tmp_path) -> None:
+    module = (data_dir / "modules" / "mvp.wasm").read_bytes()
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "ok.wasm").write_bytes(module)
+    result = cli("check", "--format", "json", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    targets = sorted(r["target"] for r in json.loads(result.stdout))
+    assert targets == [str(tmp_path / "a" / "ok.wasm"), str(tmp_path / "b" / "ok.wasm")]

@@ -11,12 +11,12 @@ import mmap
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from macwasm.errors import IO, LIMIT, InputError
+from macwasm.limits import WALK_MAX_DEPTH
 
 STDIN = "-"
 
@@ -89,6 +89,9 @@ def iter_inputs(paths: Iterable[str], *, suffixes: tuple[str, ...] | None = None
     a file named explicitly is always taken. Symlinked directories are not descended into, so a
     symlink loop or a link to ``/`` cannot make a batch endless.
     """
+    def take(entry: os.DirEntry[str]) -> bool:
+        return suffixes is None or entry.name.lower().endswith(suffixes)
+
     for arg in paths:
         if arg == STDIN:
             yield InputItem(STDIN)
@@ -99,25 +102,54 @@ def iter_inputs(paths: Iterable[str], *, suffixes: tuple[str, ...] | None = None
             yield InputItem(arg, InputError(_os_reason(exc), path=arg, category=IO))
             continue
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk(Path(arg), suffixes)
+            yield from walk_folder(arg, take)
         else:
             yield InputItem(arg)
 
 
-def _walk(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[InputItem]:
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError as exc:
-        yield InputItem(str(root), InputError(_os_reason(exc), path=str(root), category=IO))
+def walk_folder(root: str, take_file: Callable[[os.DirEntry[str]], bool],
+                take_dir: Callable[[str], bool] | None = None) -> Iterator[InputItem]:
+    """Regular files under ``root`` that ``take_file`` accepts, depth first in sorted name order.
+
+    Iterative, not recursive: a folder nested 2,000 levels deep (a few kilobytes of path) used to
+    end the batch with Python's ``RecursionError``. Below ``WALK_MAX_DEPTH`` levels a folder is
+    reported as a limit hit and not searched; symlinks are never followed; a folder ``take_dir``
+    accepts (a bundle) is yielded whole instead of searched.
+    """
+    listing, err = _list(root)
+    if err is not None:
+        yield InputItem(root, err)
         return
-    for entry in entries:
-        path = os.path.join(root, entry.name)
+    stack = [listing]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = entry.path
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(path), suffixes)
-            elif entry.is_file(follow_symlinks=False) and (
-                suffixes is None or entry.name.lower().endswith(suffixes)
-            ):
+                if take_dir is not None and take_dir(path):
+                    yield InputItem(path)
+                elif len(stack) >= WALK_MAX_DEPTH:
+                    yield InputItem(path, InputError(f"folder nested more than {WALK_MAX_DEPTH} levels below "
+                                                     f"{root!r}; not searched", path=path, category=LIMIT))
+                else:
+                    listing, err = _list(path)
+                    if err is not None:
+                        yield InputItem(path, err)
+                    else:
+                        stack.append(listing)
+            elif entry.is_file(follow_symlinks=False) and take_file(entry):
                 yield InputItem(path)
         except OSError as exc:
             yield InputItem(path, InputError(_os_reason(exc), path=path, category=IO))
+
+
+def _list(folder: str) -> tuple[Iterator[os.DirEntry[str]], InputError | None]:
+    """A folder's entries sorted by name (the scandir handle is closed before this returns)."""
+    try:
+        with os.scandir(folder) as it:
+            return iter(sorted(it, key=lambda e: e.name)), None
+    except OSError as exc:
+        return iter(()), InputError(_os_reason(exc), path=folder, category=IO)

@@ -209,3 +209,11 @@ LIMITS.extend([
     Limit("DER_MAX_INTEGER_BYTES", DER_MAX_INTEGER_BYTES, "bytes", "one DER INTEGER",
           "plist integers are 64-bit (unsigned 2^64-1 needs 9 bytes)"),
 ])
+
+# --- WALK: folders given on the command line (inputs.walk_folder), searched for modules or signing inputs.
+# PATH_MAX (4096 on Linux, 1024 on macOS) allows ~2,000 levels of one-letter names; no real tree is near 256.
+WALK_MAX_DEPTH = 256
+
+LIMITS.append(Limit("WALK_MAX_DEPTH", WALK_MAX_DEPTH, "levels",
+                    "folder levels searched below a PATH argument (deeper folders are reported, not searched)",
+                    "ours (real trees are < 30 deep; Python's recursion limit is 1,000)"))

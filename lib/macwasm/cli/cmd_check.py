@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO, BatchStatus
 from macwasm.errors import MacwasmError
+from macwasm.inputs import InputItem
 from macwasm.policy.tables import (
     ARCH_CHOICES,
     DISTRIBUTIONS,
@@ -67,16 +68,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _expand(paths: list[str]) -> list[str]:
-    """Folders are searched by the signing reader; a .wasm file named explicitly is taken as is."""
-    out: list[str] = []
+def _expand(paths: list[str]) -> list[InputItem]:
+    """Folders are searched for signing inputs and modules; a .wasm file named explicitly is taken as is."""
+    from macwasm.signing.reader import iter_signing_items
+
+    out: list[InputItem] = []
     for path in paths:
         if path.lower().endswith(".wasm") and not os.path.isdir(path):
-            out.append(path)
+            out.append(InputItem(path))
         else:
-            from macwasm.signing.reader import iter_signing_paths
-
-            out.extend(iter_signing_paths([path]))
+            out.extend(iter_signing_items([path], include_wasm=True))
     return out
 
 
@@ -105,8 +106,11 @@ def run(args: argparse.Namespace) -> int:
     errors: list[dict[str, Any]] = []
     if not args.paths:
         results.append(evaluate(entitlements_target(extra, opts)))
-    for path in _expand(args.paths) if args.paths else []:
+    for item in _expand(args.paths) if args.paths else []:
+        path = item.path
         try:
+            if item.error is not None:
+                raise item.error
             results.extend(evaluate(t) for t in targets_for_path(path, opts, extra))
         except MacwasmError as err:
             err.with_path(path)

@@ -18,7 +18,7 @@ from macwasm.cli.common import BatchStatus, run_batch
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem
 from macwasm.report.emit import FORMATS, emit
-from macwasm.signing.reader import iter_signing_paths, read_signing_facts
+from macwasm.signing.reader import iter_signing_items, read_signing_facts
 
 #: every key a record has, so that error records and results line up in JSON and tables
 RECORD_KEYS = (
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    items = [InputItem(p) for p in iter_signing_paths(args.paths)]
+    items = list(iter_signing_items(args.paths))
     status = BatchStatus()
 
     def read_one(item: InputItem) -> dict[str, Any]:

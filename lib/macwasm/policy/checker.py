@@ -51,11 +51,18 @@ class CheckOptions:
 
 
 def display_path(path: str) -> str:
-    """A path relative to the working directory when it is below it; never an absolute path."""
+    """The path as the user gave it, shortened to a relative one when it lies below the working directory.
+
+    Two modules named ``ok.wasm`` in different folders must stay two different targets, so a path
+    is never cut to its base name; an absolute path below the working directory is made relative
+    so that reports do not depend on where the checkout lives.
+    """
     if path == "-":
         return "-"
-    rel = os.path.relpath(os.path.abspath(path))
-    return rel if not rel.startswith("..") else os.path.basename(os.path.normpath(path))
+    if not os.path.isabs(path):
+        return os.path.normpath(path)
+    rel = os.path.relpath(path)
+    return rel if rel != ".." and not rel.startswith(".." + os.sep) else os.path.normpath(path)
 
 
 def entitlements_target(entitlements: Mapping[str, Any], opts: CheckOptions, *, name: str = "(command line)",

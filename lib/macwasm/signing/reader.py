@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from macwasm.errors import LIMIT, UNSUPPORTED, InputError, MacwasmError, PlistFormatError
-from macwasm.inputs import STDIN, open_readonly
+from macwasm.inputs import STDIN, InputItem, open_readonly, walk_folder
 from macwasm.limits import BUNDLE_MAX_EXECUTABLE_SIZE, PLIST_MAX_SIZE
 from macwasm.signing.bundle import looks_like_bundle, read_bundle
 from macwasm.signing.codesign_text import detect_source, parse_codesign_output
@@ -93,51 +93,52 @@ def _from_bytes(buf: Any, name: str, hint: str | None) -> SigningFacts:
 # ------------------------------------------------------------------------------------- batches
 
 
-def iter_signing_paths(paths: Iterable[str]) -> Iterator[str]:
+def iter_signing_items(paths: Iterable[str], *, include_wasm: bool = False) -> Iterator[InputItem]:
     """Expand PATH arguments: a bundle is one input; a plain folder is searched (sorted, links not followed).
 
     Inside a plain folder we take bundles, files with a signing suffix and Mach-O files (by their
-    first bytes); a file named explicitly is always taken. Missing paths are passed on, so that
-    the reader reports them.
+    first bytes), and with ``include_wasm`` also ``.wasm`` files (``check`` judges modules too); a
+    file named explicitly is always taken. Missing paths are passed on, so that the reader reports
+    them; a folder that cannot be listed or is nested too deep comes as an item with its error.
     """
+    def take(entry: os.DirEntry[str]) -> bool:
+        name = entry.name.lower()
+        return name.endswith(SIGNING_SUFFIXES) or (include_wasm and name.endswith(".wasm")) \
+            or _macho_file(entry.path)
+
     for arg in paths:
         if arg != STDIN and os.path.isdir(arg) and not looks_like_bundle(arg):
-            yield from _search(arg)
+            yield from walk_folder(arg, take, looks_like_bundle)
         else:
-            yield arg
+            yield InputItem(arg)
 
 
-def _search(folder: str) -> Iterator[str]:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        yield folder  # the reader reports why it cannot be read
-        return
-    for entry in entries:
-        if entry.is_symlink():
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            if looks_like_bundle(entry.path):
-                yield entry.path
-            else:
-                yield from _search(entry.path)
-        elif entry.is_file(follow_symlinks=False) and (
-            entry.name.lower().endswith(SIGNING_SUFFIXES) or _macho_file(entry.path)
-        ):
-            yield entry.path
+def iter_signing_paths(paths: Iterable[str]) -> Iterator[str]:
+    """The paths of :func:`iter_signing_items` (a folder that could not be searched is passed on as a path)."""
+    for item in iter_signing_items(paths):
+        yield item.path
 
 
 def _macho_file(path: str) -> bool:
     try:
-        with open(path, "rb") as fh:
-            return is_macho(fh.read(8))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
+    try:
+        return is_macho(os.read(fd, 8))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def iter_signing_facts(paths: Iterable[str]) -> Iterator[tuple[str, SigningFacts | MacwasmError]]:
     """``(path, facts or the error met)`` for every input; a bad input does not stop the batch."""
-    for path in iter_signing_paths(paths):
+    for item in iter_signing_items(paths):
+        path = item.path
+        if item.error is not None:
+            yield path, item.error
+            continue
         try:
             yield path, read_signing_facts(path)
         except MacwasmError as err:
