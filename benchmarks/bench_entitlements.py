@@ -27,7 +27,6 @@ import statistics
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,16 +125,6 @@ def corpus() -> list[Path]:
     return files
 
 
-def macwasm_argv() -> list[str]:
-    script = Path(sys.executable).parent / "macwasm"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "macwasm"]
-
-
-def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[bytes]]:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, check=False)
-    return time.perf_counter() - start, proc
-
 
 def _facts(slice_: dict) -> tuple:
     sig = slice_.get("signature") or {}
@@ -168,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.lief_worker:
         return lief_worker(args.lief_worker)
 
-    from run_all import machine_info, replace_section  # this folder is on sys.path when run as a script
+    from run_all import machine_info, macwasm_argv, replace_section, timed  # this folder is on sys.path
 
     files = corpus()
     real = [f for f in files if FIXTURES in f.parents]

@@ -24,10 +24,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from run_all import machine_info, replace_section
+from run_all import machine_info, macwasm_argv, replace_section, timed
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / ".work" / "headers"
@@ -95,16 +94,6 @@ def build_corpus(root: Path, count: int, seed: int = 20) -> dict[str, int]:
         (sub / f"{i:05d}.wasm").write_bytes(data)
     return counts
 
-
-def macwasm_argv() -> list[str]:
-    script = Path(sys.executable).parent / "macwasm"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "macwasm"]
-
-
-def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[bytes]]:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, check=False)
-    return time.perf_counter() - start, proc
 
 
 def compare_descriptions(mac_stdout: bytes, file_stdout: bytes, paths: list[Path]) -> dict[str, int]:

@@ -56,6 +56,19 @@ def machine_info(tools: dict[str, list[str]] | None = None) -> str:
     return "; ".join(parts)
 
 
+def macwasm_argv() -> list[str]:
+    """The installed console script when there is one (what users run), else ``python -m macwasm``."""
+    script = Path(sys.executable).parent / "macwasm"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "macwasm"]
+
+
+def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    """Wall time of one whole process, output captured (never checked here: exit codes are figures too)."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, check=False)
+    return time.perf_counter() - start, proc
+
+
 def replace_section(title: str, body: str, path: Path = README) -> None:
     """Rewrite only the ``## title`` section of the README; others' sections stay as they are.
 
