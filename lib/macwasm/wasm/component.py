@@ -11,7 +11,7 @@ mistakes are the validator's job (``--validate``).
 from __future__ import annotations
 
 from macwasm.errors import LIMIT, WasmFormatError
-from macwasm.limits import WASM_MAX_COMPONENT_NESTING, WASM_MAX_EXPORTS, WASM_MAX_IMPORTS, WASM_MAX_SECTIONS
+from macwasm.limits import WASM_MAX_COMPONENT_NESTING, WASM_MAX_EXPORTS, WASM_MAX_IMPORTS
 from macwasm.wasm.core import CoreFacts, walk_core
 from macwasm.wasm.custom import read_custom_section
 from macwasm.wasm.header import COMPONENT_LAYER, COMPONENT_VERSION, CORE_VERSION, MAGIC
@@ -41,19 +41,7 @@ def walk_component(data: bytes, start: int, end: int, info: WasmInfo, depth: int
     sections = sections if sections is not None else []
     top = depth == 0
     while not r.at_end():
-        if len(sections) >= WASM_MAX_SECTIONS:
-            raise WasmFormatError(f"more than {WASM_MAX_SECTIONS} sections", offset=r.pos, category=LIMIT)
-        sec_offset = r.pos
-        sec_id = r.byte("section id")
-        if sec_id not in SECTION_NAMES:
-            raise WasmFormatError(f"malformed section id {sec_id}", offset=sec_offset)
-        size = r.u32("section size")
-        body = r.pos
-        if size > end - body:
-            raise WasmFormatError(f"length out of bounds: section {SECTION_NAMES[sec_id]} of {size} bytes runs "
-                                  f"{size - (end - body)} bytes past the end of the component", offset=body)
-        r.pos = body + size
-        s = Reader(data, body, body + size)
+        sec_id, sec_offset, size, s = r.section(SECTION_NAMES, "component", len(sections))
         if sec_id == 0:
             name = s.name("custom section name")
             sections.append(Section(0, name, sec_offset, size))
@@ -67,11 +55,11 @@ def walk_component(data: bytes, start: int, end: int, info: WasmInfo, depth: int
             _expect_header(s, module=True)
             label = f"core module #{info.nested_modules}"
             info.nested_modules += 1
-            nested_cores.append(walk_core(data, body, body + size, info, label))
+            nested_cores.append(walk_core(data, s.pos, s.end, info, label))
         elif sec_id == 4:
             _expect_header(s, module=False)
             info.nested_components += 1
-            walk_component(data, body, body + size, info, depth + 1, nested_cores)
+            walk_component(data, s.pos, s.end, info, depth + 1, nested_cores)
         elif sec_id == 10:
             for _ in range(s.count("import", WASM_MAX_IMPORTS, 3)):
                 name = _extern_name(s, "import name")

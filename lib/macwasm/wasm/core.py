@@ -25,7 +25,6 @@ from macwasm.limits import (
     WASM_MAX_GLOBALS,
     WASM_MAX_IMPORTS,
     WASM_MAX_MEMORIES,
-    WASM_MAX_SECTIONS,
     WASM_MAX_TABLES,
     WASM_MAX_TAGS,
     WASM_MAX_TYPES,
@@ -90,19 +89,7 @@ def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | No
     data_seg_count: int | None = None
     imported_funcs = 0
     while not r.at_end():
-        if len(facts.sections) >= WASM_MAX_SECTIONS:
-            raise WasmFormatError(f"more than {WASM_MAX_SECTIONS} sections", offset=r.pos, category=LIMIT)
-        sec_offset = r.pos
-        sec_id = r.byte("section id")
-        if sec_id not in SECTION_NAMES:
-            raise WasmFormatError(f"malformed section id {sec_id}", offset=sec_offset)
-        size = r.u32("section size")
-        body = r.pos
-        if size > end - body:
-            raise WasmFormatError(f"length out of bounds: section {SECTION_NAMES[sec_id]} of {size} bytes runs "
-                                  f"{size - (end - body)} bytes past the end of the module", offset=body)
-        r.pos = body + size
-        s = Reader(data, body, body + size)
+        sec_id, sec_offset, size, s = r.section(SECTION_NAMES, "module", len(facts.sections))
         if sec_id == 0:
             name = s.name("custom section name")
             facts.sections.append(Section(0, name, sec_offset, size))

@@ -9,7 +9,7 @@ viewer; nested modules inside components therefore keep the offsets of the outer
 from __future__ import annotations
 
 from macwasm.errors import LIMIT, WasmFormatError
-from macwasm.limits import WASM_MAX_STRING_SIZE
+from macwasm.limits import WASM_MAX_SECTIONS, WASM_MAX_STRING_SIZE
 
 
 class Reader:
@@ -142,6 +142,26 @@ class Reader:
             return raw.decode("utf-8") if isinstance(raw, bytes) else bytes(raw).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise WasmFormatError(f"malformed UTF-8 encoding in {what}", offset=start + exc.start) from None
+
+    def section(self, names: dict[int, str], container: str, seen: int) -> tuple[int, int, int, Reader]:
+        """The next section's header, checked: ``(id, offset, size, reader over its body)``.
+
+        Core modules and components frame sections the same way (id byte, u32 size) and differ only
+        in the ids they know, so both walks read the frame here; the cursor moves past the body.
+        """
+        if seen >= WASM_MAX_SECTIONS:
+            raise WasmFormatError(f"more than {WASM_MAX_SECTIONS} sections", offset=self.pos, category=LIMIT)
+        sec_offset = self.pos
+        sec_id = self.byte("section id")
+        if sec_id not in names:
+            raise WasmFormatError(f"malformed section id {sec_id}", offset=sec_offset)
+        size = self.u32("section size")
+        body = self.pos
+        if size > self.end - body:
+            raise WasmFormatError(f"length out of bounds: section {names[sec_id]} of {size} bytes runs "
+                                  f"{size - (self.end - body)} bytes past the end of the {container}", offset=body)
+        self.pos = body + size
+        return sec_id, sec_offset, size, Reader(self.data, body, body + size)
 
     def expect_end(self, what: str) -> None:
         if self.pos != self.end:
