@@ -95,3 +95,44 @@ def test_check_keeps_modules_with_the_same_name_apart(cli, data_dir, tmp_path) -
     assert result.returncode == 0, result.stderr
     targets = sorted(r["target"] for r in json.loads(result.stdout))
     assert targets == [str(tmp_path / "a" / "ok.wasm"), str(tmp_path / "b" / "ok.wasm")]
+
+
+def test_check_judges_each_slice_of_a_universal_file_whose_slices_differ(repo) -> None:
+    """The first slice alone would hide the unsigned x86_64 slice (found while writing notebook 07)."""
+    from macwasm.policy import check
+
+    results = {r.target: r for r in check(repo / "tests/fixtures/macho/universal64-signed-and-unsigned")}
+    names = sorted(results)
+    assert [n.rsplit(" ", 1)[1] for n in names] == ["[arm64e]", "[x86_64]"]
+    x86 = next(r for n, r in results.items() if n.endswith("[x86_64]"))
+    arm = next(r for n, r in results.items() if n.endswith("[arm64e]"))
+    assert "MW122" in {f.rule_id for f in x86.findings}  # unsigned: notarization rejects it
+    assert "MW122" not in {f.rule_id for f in arm.findings}
+
+
+def test_check_keeps_agreeing_slices_as_one_target_and_a_thin_file_on_its_own_arch(repo) -> None:
+    from macwasm.policy import check
+
+    thin = check(repo / "tests/fixtures/macho/signed-hardened-arm64", runtime="wasmtime")
+    assert [r.target.endswith("signed-hardened-arm64") for r in thin] == [True]
+    jit = next(f for f in thin[0].findings if f.rule_id in ("MW110", "MW111"))
+    assert "on arm64," in jit.message and "x86_64" not in jit.message
+    only_x86 = check(repo / "tests/fixtures/macho/universal-differing-slices", arch="x86_64")
+    assert [r.target.rsplit(" ", 1)[1] for r in only_x86] == ["[x86_64]"]
+
+
+@pytest.mark.parametrize(("inside", "misplaced"), [
+    ("A.app/Contents/MacOS/m.wasm", True),
+    ("A.app/Contents/Resources/m.wasm", False),
+    ("A.app/Contents/Library/SystemExtensions/x.systemextension/Contents/Resources/m.wasm", False),
+    ("A.app/Contents/Frameworks/F.framework/Versions/A/Resources/m.wasm", False),
+])
+def test_a_module_checked_on_its_own_is_placed_like_the_bundle_reader_places_it(data_dir, tmp_path, inside,
+                                                                              misplaced) -> None:
+    from macwasm.policy import check
+
+    path = tmp_path / inside
+    path.parent.mkdir(parents=True)
+    path.write_bytes((data_dir / "modules" / "mvp.wasm").read_bytes())
+    (result,) = check(path)
+    assert ("MW140" in {f.rule_id for f in result.findings}) is misplaced

@@ -89,6 +89,15 @@ def _kind(record: dict[str, Any]) -> str | None:
     return _sig(record, "kind")
 
 
+def _slices(record: dict[str, Any]) -> str | None:
+    """How many slices, and whether they disagree: the other columns show the first slice only."""
+    slices = record.get("slices") or []
+    if not slices:
+        return None
+    shown = {(repr(s.get("signature")), repr(s.get("entitlements"))) for s in slices}
+    return f"{len(slices)} differ" if len(shown) > 1 else str(len(slices))
+
+
 COLUMNS: list[tuple[str, Any]] = [
     ("path", lambda r: r["path"]),
     ("source", lambda r: r.get("source")),
@@ -96,6 +105,8 @@ COLUMNS: list[tuple[str, Any]] = [
     ("team", lambda r: _sig(r, "team_id")),
     ("runtime", lambda r: _sig(r, "hardened_runtime")),
     ("entitlements", _entitlement_keys),
+    ("slices", _slices),
+    ("notes", lambda r: len(r.get("notes") or []) or None),
     ("nested", lambda r: len(r.get("nested") or [])),
     ("wasm", lambda r: len(r.get("wasm_files") or [])),
     ("error", lambda r: r.get("error")),

@@ -25,9 +25,6 @@ from macwasm.policy.target import (
 )
 
 _ENTITLEMENT_SOURCES = ("xml-plist", "binary-plist", "codesign-output")
-_CODE_DIRS = ("MacOS", "Frameworks", "PlugIns", "XPCServices", "Helpers", "Library", "Extensions", "SharedSupport")
-
-
 @dataclass(frozen=True)
 class CheckOptions:
     """The target options every command shares (``--product-type``, ``--runtime`` ...)."""
@@ -88,15 +85,18 @@ def _uses_jit_keys(entitlements: Mapping[str, Any] | None) -> bool:
 
 
 def wasm_location(path: str) -> str | None:
-    """resources | code | other for a path inside a bundle's Contents/, None outside any bundle."""
+    """resources | code | other for a module inside a bundle (judged in the innermost one), None outside any.
+
+    The bundle reader's rule is used as is, so a module checked on its own gets the same answer as
+    when its bundle is read (a system extension's own ``Contents/Resources`` is data, not code).
+    """
+    from macwasm.signing.bundle import BUNDLE_EXTENSIONS
+    from macwasm.signing.bundle import wasm_location as location_in_bundle
+
     parts = os.path.normpath(path).split(os.sep)
-    for i, part in enumerate(parts[:-1]):
-        if part == "Contents" and i > 0 and "." in parts[i - 1]:
-            below = parts[i + 1] if i + 1 < len(parts) - 1 else ""
-            if below == "Resources":
-                return "resources"
-            return "code" if below in _CODE_DIRS else "other"
-    return None
+    if not any(part.lower().endswith(BUNDLE_EXTENSIONS) for part in parts[:-1]):
+        return None
+    return location_in_bundle("/".join(parts))
 
 
 def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:
@@ -116,33 +116,73 @@ def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] 
         return [Target(name=subject, subject=subject, product_type=ptype, product_type_basis=basis,
                        entitlements=entitlements, input_form="profile", has_profile=True, profile_keys=keys, **base)]
     if facts.source == "mach-o":
-        ptype, basis = resolve_product_type(opts.product_type, facts.role, entitlements)
-        return [Target(name=subject, subject=subject, product_type=ptype, product_type_basis=basis,
-                       entitlements=entitlements, input_form="binary", has_profile=False,
-                       **_signature_facts(facts.signature), **base)]
-    return _bundle_targets(facts, opts, subject, entitlements)
+        targets = []
+        for label, ents, signature, arch in _slice_variants(facts, entitlements, extra, opts.arch):
+            ptype, basis = resolve_product_type(opts.product_type, facts.role, ents)
+            name = subject + label
+            targets.append(Target(name=name, subject=name, product_type=ptype, product_type_basis=basis,
+                                  entitlements=ents, input_form="binary", has_profile=False,
+                                  **_signature_facts(signature), **{**base, "arch": arch}))
+        return targets
+    return _bundle_targets(facts, opts, subject, entitlements, extra)
 
 
-def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any]) -> list[Target]:
+#: slice architectures that name an --arch choice (arm64e runs where arm64 does)
+_ARCH_OF_SLICE = {"arm64": "arm64", "arm64e": "arm64", "x86_64": "x86_64", "x86_64h": "x86_64"}
+
+
+def _slice_variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any] | None,
+                    arch: str) -> list[tuple[str, dict[str, Any], Any, str]]:
+    """``(name suffix, entitlements, signature, arch)`` per slice when a universal file's slices disagree.
+
+    The reader's top-level facts are the first slice's. When the slices of one file carry different
+    signatures or entitlements, judging only the first would pass an unsigned x86_64 slice, or miss
+    the arm64 slice's JIT keys; each slice is then its own target, named ``path [arch]`` and checked
+    for its own architecture. Agreeing slices stay one target.
+    """
+    slices = list(getattr(facts, "slices", None) or [])
+    if len(slices) == 1 and arch == "universal":  # a thin file runs on its own architecture only
+        return [("", entitlements, facts.signature, _ARCH_OF_SLICE.get(slices[0].arch, arch))]
+    if len(slices) < 2:
+        return [("", entitlements, facts.signature, arch)]
+    seen = {(repr(s.signature), repr(s.entitlements)) for s in slices}
+    if len(seen) == 1:
+        return [("", entitlements, facts.signature, arch)]
+    variants = []
+    for s in slices:
+        ents = dict(s.entitlements or {})
+        if extra:
+            ents.update(extra)
+        slice_arch = _ARCH_OF_SLICE.get(s.arch, arch)
+        if arch != "universal" and slice_arch != arch:
+            continue  # the user asked about one architecture only
+        variants.append((f" [{s.arch}]", ents, s.signature, slice_arch))
+    return variants or [("", entitlements, facts.signature, arch)]
+
+
+def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
+                    extra: Mapping[str, Any] | None = None) -> list[Target]:
     wasm = tuple(WasmFile(w.path, w.location, w.kind) for w in facts.wasm_files)
     base = opts.base()
     if wasm and base["module_source"] is None:
         base["module_source"] = "bundled"
     # The runtime runs in the executables prepared for a JIT; with none prepared, in the main one.
-    items = [(None, facts.role or "app", entitlements, facts.signature, facts.profile is not None,
-              frozenset(facts.profile.entitlements) if facts.profile else None)]
-    items += [(n, n.role, dict(n.entitlements or {}), n.signature, n.has_profile, None) for n in facts.nested]
-    jit_items = {i for i, item in enumerate(items) if _uses_jit_keys(item[2])}
+    profile_keys = frozenset(facts.profile.entitlements) if facts.profile else None
+    items = [(None, label, facts.role or "app", ents, signature, facts.profile is not None, profile_keys, arch)
+             for label, ents, signature, arch in _slice_variants(facts, entitlements, extra, opts.arch)]
+    items += [(n, "", n.role, dict(n.entitlements or {}), n.signature, n.has_profile, None, opts.arch)
+              for n in facts.nested]
+    jit_items = {i for i, item in enumerate(items) if _uses_jit_keys(item[3])}
     targets = []
-    for i, (nested, role, ents, signature, has_profile, profile_keys) in enumerate(items):
+    for i, (nested, label, role, ents, signature, has_profile, keys, arch) in enumerate(items):
         ptype, basis = (opts.product_type, None) if (opts.product_type and nested is None) else (
             role, "inferred from its place in the bundle")
-        name = subject if nested is None else f"{subject}/{nested.path}"
+        name = (subject if nested is None else f"{subject}/{nested.path}") + label
         applies = i in jit_items if jit_items else nested is None
         target = Target(name=name, subject=name, product_type=ptype, product_type_basis=basis, entitlements=ents,
-                        input_form="bundle", has_profile=has_profile, profile_keys=profile_keys,
+                        input_form="bundle", has_profile=has_profile, profile_keys=keys,
                         wasm_files=wasm if nested is None else (), runtime_applies=applies,
-                        **_signature_facts(signature), **base)
+                        **_signature_facts(signature), **{**base, "arch": arch})
         if nested is not None and nested.error:
             target = target.with_changes(signature_kind=None, hardened_runtime=None, has_timestamp=None)
         targets.append(target)

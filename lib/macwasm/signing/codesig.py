@@ -178,7 +178,8 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
     if xml is not None and der is not None:
         matches = same_plist_value(xml, der)
         if not matches:
-            notes.append("the DER entitlements differ from the XML entitlements (the system reads the DER ones): "
+            notes.append("the DER entitlements differ from the XML entitlements (re-sign so that both agree: "
+                         "which one a given OS version enforces is not decided here): "
                          + describe_difference(xml, der))
 
     cms_ref = by_slot.get(CSSLOT_SIGNATURESLOT)
