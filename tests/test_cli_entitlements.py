@@ -53,10 +53,19 @@ def test_table_one_line_per_input(cli) -> None:
     proc = cli("entitlements", str(BUNDLES / "ForumCase.app"), str(BUNDLES / "ContainerFilter.app"))
     assert proc.returncode == 0, proc.stderr
     header, _rule, *rows = proc.stdout.splitlines()
-    assert header.split() == ["path", "source", "signature", "team", "runtime", "entitlements", "nested", "wasm",
-                              "error"]
+    assert header.split() == ["path", "source", "signature", "team", "runtime", "entitlements", "slices", "notes",
+                              "nested", "wasm", "error"]
     assert len(rows) == 2
     assert "signed" in rows[0] and "ABCDE12345" in rows[0] and "7: com.apple" in rows[0]
+
+
+def test_table_says_when_the_slices_of_a_universal_file_differ(cli, repo) -> None:
+    """The table's signature columns show the first slice; a disagreement must not stay hidden."""
+    fixtures = repo / "tests" / "fixtures" / "macho"
+    proc = cli("entitlements", str(fixtures / "universal64-signed-and-unsigned"), str(fixtures / "unsigned-x86_64"))
+    _header, _rule, universal, thin = proc.stdout.splitlines()
+    assert " 2 differ " in universal
+    assert "differ" not in thin
 
 
 def test_exit_1_for_malformed_input_and_batch_goes_on(cli, tmp_path: Path) -> None:
