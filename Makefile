@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install sysdeps demo test test-py test-nb lint lab bench fuzz clean
+.PHONY: install sysdeps demo test test-py test-nb lint lab notebooks bench fuzz clean
 
 # Debian packages the tests need (file(1) to compare descriptions against, and later issues' tools).
 sysdeps:
@@ -42,6 +42,10 @@ test-nb: install
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks
+
+# re-execute notebooks in place after a library change (NB=notebooks/07_x.ipynb for one), outputs for nbval
+notebooks: install
+	$(VENV)/bin/python scripts/execute_notebooks.py $(NB)
 
 bench: install sysdeps
 	$(PY) benchmarks/run_all.py
