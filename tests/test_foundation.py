@@ -132,3 +132,63 @@ def test_a_folder_within_the_walk_limit_is_searched_to_the_bottom(tmp_path):
     bottom = _deep_tree(tmp_path / "tree", WALK_MAX_DEPTH - 1)
     items = list(iter_inputs([str(tmp_path / "tree")], suffixes=(".wasm",)))
     assert [(i.path, i.error) for i in items] == [(str(bottom / "x.wasm"), None)]
+
+
+def test_a_sparse_module_claiming_a_900_mb_code_section_is_walked_by_size_not_paged_in(tmp_path):
+    """Issue 6's 'huge section' case, under the 1 GiB file cap so that the walk itself is exercised."""
+    import resource
+
+    from macwasm.wasm import inspect_path
+
+    size = 900 * 1024**2
+    body = size - 8 - 1 - 5
+    path = tmp_path / "huge-section.wasm"
+    with open(path, "wb") as fh:
+        # header, code section (id 10) with a 5-byte size, a body of count 0 and then zeros (sparse)
+        fh.write(b"\0asm\1\0\0\0" + b"\x0a" + bytes([0x80 | body & 0x7F, 0x80 | body >> 7 & 0x7F,
+                                                     0x80 | body >> 14 & 0x7F, 0x80 | body >> 21 & 0x7F,
+                                                     body >> 28]) + b"\x00")
+        fh.truncate(size)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    info = inspect_path(str(path))
+    rss_growth_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    assert info.well_formed, info.error
+    assert [(s.name, s.size) for s in info.sections] == [("code", body)]
+    assert rss_growth_kib < 64 * 1024  # the 900 MB body was skipped by its size, not read
+
+
+def test_files_that_vanish_or_turn_into_folders_mid_batch_are_reported_and_the_batch_goes_on(
+        tmp_path, monkeypatch, capsys, data_dir):
+    import macwasm.cli.cmd_inspect as cmd_inspect
+    from macwasm.cli.main import main
+
+    module = (data_dir / "modules" / "mvp.wasm").read_bytes()
+    for name in ("a.wasm", "b.wasm", "c.wasm", "d.wasm"):
+        (tmp_path / name).write_bytes(module)
+    real_iter = cmd_inspect.iter_inputs
+
+    def listed_then_changed(*args, **kwargs):
+        items = list(real_iter(*args, **kwargs))  # the batch has its list: now the tree changes under it
+        (tmp_path / "b.wasm").unlink()
+        (tmp_path / "c.wasm").unlink()
+        (tmp_path / "c.wasm").mkdir()
+        return iter(items)
+
+    monkeypatch.setattr(cmd_inspect, "iter_inputs", listed_then_changed)
+    code = main(["inspect", "--format", "json", str(tmp_path)])
+    records = {os.path.basename(r["path"]): r for r in json.loads(capsys.readouterr().out)}
+    assert sorted(records) == ["a.wasm", "b.wasm", "c.wasm", "d.wasm"]
+    assert records["a.wasm"]["well_formed"] and records["d.wasm"]["well_formed"]
+    assert "No such file" in records["b.wasm"]["error"]
+    assert records["c.wasm"]["error"] and records["c.wasm"]["error_category"] == "io"
+    assert code == 2  # an input that could not be read is an I/O error
+
+
+def test_a_path_longer_than_the_system_allows_is_an_error_record_not_a_crash(cli, tmp_path):
+    too_long = str(tmp_path / ("x" * 300 + ".wasm"))
+    deep = str(tmp_path / "/".join(["d" * 200] * 30) / "m.wasm")  # > PATH_MAX (4096)
+    result = cli("inspect", "--format", "json", too_long, deep)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2
+    errors = [r["error"] for r in json.loads(result.stdout)]
+    assert len(errors) == 2 and all("too long" in e.lower() or "no such file" in e.lower() for e in errors), errors
