@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO, BatchStatus
@@ -25,7 +26,7 @@ from macwasm.policy.tables import (
     PLATFORMS,
     PRODUCT_TYPES,
 )
-from macwasm.report.emit import printable
+from macwasm.report.emit import printable, write_json
 
 FORMATS = ("table", "json", "sarif")
 
@@ -102,46 +103,65 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE_OR_IO
 
     status = BatchStatus()
-    results = []
-    errors: list[dict[str, Any]] = []
-    if not args.paths:
-        results.append(evaluate(entitlements_target(extra, opts)))
-    for item in _expand(args.paths) if args.paths else []:
-        path = item.path
-        try:
-            if item.error is not None:
-                raise item.error
-            results.extend(evaluate(t) for t in targets_for_path(path, opts, extra))
-        except MacwasmError as err:
-            err.with_path(path)
-            status.note_error(err)
-            errors.append({"target": path, "error": err.message, "category": err.category or ""})
-        except Exception as exc:  # a bug must not hide the other inputs' results
-            status.internal_errors.append(path)
-            errors.append({"target": path, "error": f"internal error in macwasm ({exc.__class__.__name__}: "
-                           f"{exc}); please report it", "category": "internal"})
+    counts = {"pass": 0, "warn": 0, "fail": 0, "unreadable": 0}
 
+    def outcomes() -> Iterator[tuple[Any, dict[str, Any] | None]]:
+        """``(result, None)`` per target or ``(None, error record)`` per unreadable input, as they come."""
+        if not args.paths:
+            yield evaluate(entitlements_target(extra, opts)), None
+        for item in _expand(args.paths) if args.paths else []:
+            path = item.path
+            try:
+                if item.error is not None:
+                    raise item.error
+                targets = targets_for_path(path, opts, extra)
+            except MacwasmError as err:
+                err.with_path(path)
+                status.note_error(err)
+                yield None, {"target": path, "error": err.message, "category": err.category or ""}
+                continue
+            except Exception as exc:  # a bug must not hide the other inputs' results
+                status.internal_errors.append(path)
+                yield None, {"target": path, "error": f"internal error in macwasm ({exc.__class__.__name__}: "
+                             f"{exc}); please report it", "category": "internal"}
+                continue
+            for target in targets:
+                yield evaluate(target), None
+
+    def counted() -> Iterator[tuple[Any, dict[str, Any] | None]]:
+        for result, error in outcomes():
+            if error is not None:
+                counts["unreadable"] += 1
+                print(f"macwasm check: {printable(error['error'])}", file=sys.stderr)
+            else:
+                counts[result.verdict] += 1
+            yield result, error
+
+    # json and table stream (memory stays flat over a batch of 10,000 inputs); SARIF is one document
     if args.format == "sarif":
         from macwasm.report.sarif import to_sarif
 
+        pairs = list(counted())
+        results = [r for r, _ in pairs if r is not None]
+        errors = [e for _, e in pairs if e is not None]
         sys.stdout.write(json.dumps(to_sarif(results, errors=errors), indent=2, ensure_ascii=False) + "\n")
     elif args.format == "json":
-        records = [r.to_dict() for r in results] + errors
-        sys.stdout.write(printable(json.dumps(records, indent=2, ensure_ascii=False)) + "\n")
+        write_json((r.to_dict() if r is not None else e for r, e in counted()), sys.stdout)
     else:
-        write_table(results, errors, sys.stdout)
-    for err in errors:
-        print(f"macwasm check: {printable(err['error'])}", file=sys.stderr)
+        write_table(counted(), counts, sys.stdout)
     if status.io_errors or status.internal_errors:
         return EXIT_USAGE_OR_IO
-    if status.findings or any(r.verdict == "fail" for r in results):
+    if status.findings or counts["fail"]:
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def write_table(results: list[Any], errors: list[dict[str, Any]], out: TextIO) -> None:
+def write_table(outcomes: Iterable[tuple[Any, dict[str, Any] | None]], counts: dict[str, int], out: TextIO) -> None:
     """A block per target: verdict line, then one line per finding with its fix and reference."""
-    for r in results:
+    for r, err in outcomes:
+        if err is not None:
+            out.write(printable(f"{err['target']}  ERROR  {err['error']}\n\n"))
+            continue
         out.write(printable(f"{r.target}  [{r.product_type}]  {r.verdict.upper()}\n"))
         for f in r.findings:
             subject = f"  ({f.subject})" if f.subject and f.subject != r.subject else ""
@@ -150,9 +170,6 @@ def write_table(results: list[Any], errors: list[dict[str, Any]], out: TextIO) -
                 out.write(printable(f"          fix: {f.fix}\n"))
                 out.write(printable(f"          see: {f.reference}\n"))
         out.write("\n")
-    for err in errors:
-        out.write(printable(f"{err['target']}  ERROR  {err['error']}\n"))
-    counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "warn", "fail")}
-    out.write(f"{len(results)} target(s): {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"
-              + (f"; {len(errors)} unreadable" if errors else "") + "\n")
-
+    total = counts["pass"] + counts["warn"] + counts["fail"]
+    out.write(f"{total} target(s): {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"
+              + (f"; {counts['unreadable']} unreadable" if counts["unreadable"] else "") + "\n")
