@@ -51,8 +51,15 @@ def setup() -> None:
 
 
 def rel(path: str | os.PathLike[str]) -> str:
-    """A path as the reader should see it: relative to the repository root, with forward slashes."""
-    p = Path(path).resolve()
+    """A path as the reader should see it: relative to the repository root, with forward slashes.
+
+    Absolute paths and ``../`` paths (from ``notebooks/``) are resolved; any other relative path is
+    already relative to something the caller knows (a bundle, a module's folder) and stays as given.
+    """
+    given = Path(path)
+    if not given.is_absolute() and given.parts[:1] != ("..",):
+        return given.as_posix()
+    p = given.resolve()
     try:
         return p.relative_to(REPO_ROOT).as_posix()
     except ValueError:
