@@ -3,8 +3,8 @@
 Usage (from the repository root): ``python -m tests.fuzz.run_atheris [TARGET...] [--seconds N] [--keep-corpus]``
 
 The working corpus lives in ``.cache/fuzz/TARGET`` (git-ignored) and starts from the target's
-seeds; with ``--keep-corpus`` libFuzzer's merge keeps the inputs that add coverage, and those no
-larger than ``MAX_KEPT`` are copied to ``tests/fuzz/corpus/TARGET`` so later short runs and the
+seeds; with ``--keep-corpus`` the smallest inputs libFuzzer added for new coverage (at most
+``MAX_KEPT`` bytes, ``MAX_KEPT_FILES`` per run) are copied to ``tests/fuzz/corpus/TARGET`` so later short runs and the
 replay test start from them. Figures of the run (executions, corpus size, crashes) are appended to
 ``.cache/fuzz/stats.jsonl`` for ``tests/fuzz/README.md``. Any crash is saved with its input
 under ``.cache/fuzz/crashes/``; turn it into a regression test before fixing it.
@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CACHE = REPO / ".cache" / "fuzz"
 MAX_KEPT = 4096
+MAX_KEPT_FILES = 40  # per target and run
 MAX_LEN = 65536
 CHILD = [sys.executable, "-m", "tests.fuzz.run_atheris", "--child"]
 
@@ -45,6 +46,22 @@ def _child(target: str) -> None:
     run = TARGETS[target].run
     atheris.Setup(sys.argv[:1] + sys.argv[3:], run)
     atheris.Fuzz()
+
+
+def _keep_small_inputs(target: str, work: Path, seed_names: set[str]) -> int:
+    """Copy the smallest inputs libFuzzer added (each added coverage when found) into the kept corpus.
+
+    libFuzzer's ``-merge=1`` would minimise the set, but it re-runs ``argv[0]`` as a program, and
+    under ``python -m`` that is a script without execute permission: every merge attempt failed and
+    nothing was kept. The smallest ``MAX_KEPT_FILES`` new inputs of at most ``MAX_KEPT`` bytes keep
+    the committed corpus small; the replay test runs every one of them.
+    """
+    kept = REPO / "tests" / "fuzz" / "corpus" / target
+    kept.mkdir(parents=True, exist_ok=True)
+    found = [p for p in work.iterdir() if p.name not in seed_names and p.stat().st_size <= MAX_KEPT]
+    for path in sorted(found, key=lambda p: (p.stat().st_size, p.name))[:MAX_KEPT_FILES]:
+        (kept / hashlib.sha1(path.read_bytes()).hexdigest()).write_bytes(path.read_bytes())
+    return sum(1 for _ in kept.iterdir())
 
 
 def run(target: str, seconds: int, keep: bool) -> dict[str, object]:
@@ -75,15 +92,7 @@ def run(target: str, seconds: int, keep: bool) -> dict[str, object]:
     if crashed:
         stats["log_tail"] = log[-3000:]
     if keep and not crashed:
-        kept = REPO / "tests" / "fuzz" / "corpus" / target
-        kept.mkdir(parents=True, exist_ok=True)
-        minimized = CACHE / f"{target}-min"
-        minimized.mkdir(exist_ok=True)
-        subprocess.run([*CHILD, target, "-merge=1", str(minimized), str(work)], capture_output=True, cwd=REPO)
-        for path in sorted(minimized.iterdir()):
-            if path.stat().st_size <= MAX_KEPT:
-                (kept / path.name).write_bytes(path.read_bytes())
-        stats["kept"] = sum(1 for _ in kept.iterdir())
+        stats["kept"] = _keep_small_inputs(target, work, {hashlib.sha1(seed).hexdigest() for seed in seeds(target)})
     with open(CACHE / "stats.jsonl", "a") as fh:
         fh.write(json.dumps(stats) + "\n")
     return stats
