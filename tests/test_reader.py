@@ -168,7 +168,7 @@ def test_every_source_is_reachable() -> None:
     seen = {read_signing_facts(p).source for p in (
         PLISTS / "forum-thread-sysext.entitlements", PLISTS / "binary.entitlements",
         PLISTS / "codesign-brackets-forum.txt", PROFILES / "devid-network-sysext.provisionprofile", FORUM_EXE,
-        BUNDLES / "JitService.app")}
+        BUNDLES / "JitService.app", REPO / "tests" / "fixtures" / "der" / "wrapped-rich.der")}
     assert seen == set(SOURCES)
 
 
@@ -186,3 +186,33 @@ def test_mutated_inputs_give_facts_or_macwasm_error(seed: bytes, at: int, patch:
     except MacwasmError:
         return
     assert facts.source in SOURCES
+
+
+DER = REPO / "tests" / "fixtures" / "der"
+
+
+@pytest.mark.parametrize("name", ["bare-set-jit.der", "wrapped-rich.der", "wrapped-empty.der"])
+def test_der_entitlements_files_are_read_in_both_layouts(name):
+    """What ``codesign -d --entitlements - --der`` style extractions hand a reviewer: DER, no plist."""
+    from macwasm.signing.der import decode_der_entitlements
+
+    raw = (DER / name).read_bytes()
+    facts = read_signing_facts(DER / name)
+    assert facts.source == "der-entitlements"
+    assert facts.entitlements == decode_der_entitlements(raw)
+    with_header = b"\xfa\xde\x71\x72" + (len(raw) + 8).to_bytes(4, "big") + raw  # the blob as a signature holds it
+    assert read_signing_facts("blob.bin", data=with_header).entitlements == facts.entitlements
+
+
+def test_broken_der_entitlements_name_the_offset_in_the_file():
+    raw = (DER / "wrapped-rich.der").read_bytes()
+    with_header = b"\xfa\xde\x71\x72" + (len(raw) + 8).to_bytes(4, "big") + raw[:40]
+    with pytest.raises(MacwasmError) as info:
+        read_signing_facts("cut.bin", data=with_header)
+    assert info.value.category == "malformed" and 8 <= info.value.offset <= len(with_header)
+
+
+def test_text_that_happens_to_start_like_der_is_not_taken_for_it():
+    with pytest.raises(InputError) as info:
+        read_signing_facts("notes.txt", data=b"please sign this build")
+    assert info.value.category == UNSUPPORTED

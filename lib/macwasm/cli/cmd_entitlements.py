@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "entitlements",
         help="read entitlements and code signatures (plists, codesign output, profiles, Mach-O, bundles)",
         description="Read entitlements and code-signature facts from .entitlements/.xcent plists, pasted "
-        "`codesign -d --entitlements` output, provisioning profiles, signed Mach-O files (thin or "
+        "`codesign -d --entitlements` output, DER entitlements (.der, or a blob with its 0xfade7172 header), "
+        "provisioning profiles, signed Mach-O files (thin or "
         "universal) and .app/.appex/.systemextension/.dext/.xpc bundles. Works on any OS; reads only. "
         "Provisioning-profile and code-signature CMS signatures are NOT verified.",
     )

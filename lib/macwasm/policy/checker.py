@@ -24,7 +24,7 @@ from macwasm.policy.target import (
     validate_options,
 )
 
-_ENTITLEMENT_SOURCES = ("xml-plist", "binary-plist", "codesign-output")
+_ENTITLEMENT_SOURCES = ("xml-plist", "binary-plist", "codesign-output", "der-entitlements")
 @dataclass(frozen=True)
 class CheckOptions:
     """The target options every command shares (``--product-type``, ``--runtime`` ...)."""

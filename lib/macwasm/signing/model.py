@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: where the facts came from (``source`` in the JSON)
-SOURCES = ("xml-plist", "binary-plist", "codesign-output", "provisioning-profile", "mach-o", "bundle")
+SOURCES = ("xml-plist", "binary-plist", "codesign-output", "der-entitlements", "provisioning-profile", "mach-o",
+           "bundle")
 
 #: signature kinds, weakest first
 SIGNATURE_KINDS = ("unsigned", "adhoc", "linker-signed", "signed")

@@ -20,6 +20,7 @@ from macwasm.inputs import STDIN, InputItem, open_readonly, walk_folder
 from macwasm.limits import BUNDLE_MAX_EXECUTABLE_SIZE, PLIST_MAX_SIZE
 from macwasm.signing.bundle import looks_like_bundle, read_bundle
 from macwasm.signing.codesign_text import detect_source, parse_codesign_output
+from macwasm.signing.der import decode_der_entitlements
 from macwasm.signing.macho import is_macho, read_macho, slice_disagreements
 from macwasm.signing.model import SOURCES, SigningFacts
 from macwasm.signing.plist import load_entitlements
@@ -28,7 +29,7 @@ from macwasm.signing.profile import SIGNATURE_NOT_VERIFIED_NOTE, read_profile
 #: the largest single file we accept before knowing what it is (a universal Mach-O is the biggest form)
 MAX_INPUT_SIZE = BUNDLE_MAX_EXECUTABLE_SIZE
 #: suffixes taken when a plain folder (not a bundle) is searched; Mach-O files are taken by content
-SIGNING_SUFFIXES = (".entitlements", ".xcent", ".plist", ".provisionprofile", ".mobileprovision")
+SIGNING_SUFFIXES = (".entitlements", ".xcent", ".plist", ".provisionprofile", ".mobileprovision", ".der")
 
 
 def read_signing_facts(path: str | os.PathLike[str], *, data: bytes | None = None,
@@ -64,10 +65,23 @@ def sniff(head: bytes) -> str | None:
     return found if found in SOURCES else None
 
 
+#: the 8-byte blob header of DER entitlements (CSMAGIC_EMBEDDED_DER_ENTITLEMENTS, length), as extracted from a
+#: signature; files without it must be named ``*.der`` (their first byte, 0x70 or 0x31, is also ASCII)
+DER_BLOB_MAGIC = b"\xfa\xde\x71\x72"
+
+
+def _der_source(head: bytes, name: str) -> str | None:
+    if head[:4] == DER_BLOB_MAGIC or (name.lower().endswith(".der") and head[:1] in (b"\x70", b"\x31")):
+        return "der-entitlements"
+    return None
+
+
 def _from_bytes(buf: Any, name: str, hint: str | None) -> SigningFacts:
-    source = hint or sniff(bytes(buf[:8192]))
+    head = bytes(buf[:8192])
+    source = hint or sniff(head) or _der_source(head, name)
     if source is None:
-        raise InputError("not a property list, codesign output, provisioning profile or Mach-O file",
+        raise InputError("not a property list, codesign output, DER entitlements, provisioning profile or "
+                         "Mach-O file",
                          path=name, offset=0, category=UNSUPPORTED)
     if source == "mach-o":
         slices = read_macho(buf, path=name)
@@ -86,6 +100,10 @@ def _from_bytes(buf: Any, name: str, hint: str | None) -> SigningFacts:
                             notes=[SIGNATURE_NOT_VERIFIED_NOTE])
     if source == "codesign-output":
         return SigningFacts(path=name, source=source, entitlements=parse_codesign_output(data, path=name))
+    if source == "der-entitlements":
+        header = 8 if data[:4] == DER_BLOB_MAGIC else 0
+        return SigningFacts(path=name, source=source,
+                            entitlements=decode_der_entitlements(data[header:], path=name, base=header))
     entitlements, fmt = load_entitlements(data, path=name)
     return SigningFacts(path=name, source=fmt, entitlements=entitlements)
 
