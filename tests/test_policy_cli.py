@@ -136,3 +136,16 @@ def test_a_module_checked_on_its_own_is_placed_like_the_bundle_reader_places_it(
     path.write_bytes((data_dir / "modules" / "mvp.wasm").read_bytes())
     (result,) = check(path)
     assert ("MW140" in {f.rule_id for f in result.findings}) is misplaced
+
+
+def test_check_judges_both_entitlement_sets_when_der_and_xml_differ(repo) -> None:
+    """The XML blob holds allow-jit and the DER blob does not; which one an OS enforces is unconfirmed."""
+    from macwasm.policy import check
+
+    results = check(repo / "tests/fixtures/macho/der-disagrees-with-xml-arm64", runtime="wasmtime")
+    by_label = {r.target.rsplit("arm64", 1)[-1]: {f.rule_id for f in r.findings} for r in results}
+    assert set(by_label) == {"", ", DER entitlements]"}
+    assert "MW111" in by_label[""]  # XML: allow-jit, which does not permit wasmtime's strategy
+    assert "MW110" in by_label[", DER entitlements]"]  # DER: no JIT key at all
+    agreeing = check(repo / "tests/fixtures/macho/signed-hardened-arm64")
+    assert len(agreeing) == 1

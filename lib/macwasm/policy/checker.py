@@ -117,7 +117,8 @@ def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] 
                        entitlements=entitlements, input_form="profile", has_profile=True, profile_keys=keys, **base)]
     if facts.source == "mach-o":
         targets = []
-        for label, ents, signature, arch in _slice_variants(facts, entitlements, extra, opts.arch):
+        for label, ents, signature, arch in _with_der_variants(
+                _slice_variants(facts, entitlements, extra, opts.arch), facts, extra):
             ptype, basis = resolve_product_type(opts.product_type, facts.role, ents)
             name = subject + label
             targets.append(Target(name=name, subject=name, product_type=ptype, product_type_basis=basis,
@@ -160,6 +161,26 @@ def _slice_variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str
     return variants or [("", entitlements, facts.signature, arch)]
 
 
+def _with_der_variants(variants: list[tuple[str, dict[str, Any], Any, str]], facts: Any,
+                       extra: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any], Any, str]]:
+    """Add a target for the DER entitlements of every slice whose DER set differs from its XML set.
+
+    Which of the two a given macOS version enforces is UNCONFIRMED in our sources, so a signature
+    that carries two different sets is judged under both: a relaxation present in either is found.
+    """
+    by_arch = {s.arch: s for s in getattr(facts, "slices", None) or []}
+    out = []
+    for label, ents, signature, arch in variants:
+        out.append((label, ents, signature, arch))
+        slices = [by_arch[label.strip(" []")]] if label else list(by_arch.values())[:1]
+        for s in slices:
+            der = getattr(s, "der_entitlements", None)
+            if s.der_matches_xml is False and der is not None:
+                der_ents = {**der, **(extra or {})}
+                out.append((f" [{s.arch}, DER entitlements]", der_ents, signature, arch))
+    return out
+
+
 def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
                     extra: Mapping[str, Any] | None = None) -> list[Target]:
     wasm = tuple(WasmFile(w.path, w.location, w.kind) for w in facts.wasm_files)
@@ -168,8 +189,9 @@ def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
         base["module_source"] = "bundled"
     # The runtime runs in the executables prepared for a JIT; with none prepared, in the main one.
     profile_keys = frozenset(facts.profile.entitlements) if facts.profile else None
+    variants = _with_der_variants(_slice_variants(facts, entitlements, extra, opts.arch), facts, extra)
     items = [(None, label, facts.role or "app", ents, signature, facts.profile is not None, profile_keys, arch)
-             for label, ents, signature, arch in _slice_variants(facts, entitlements, extra, opts.arch)]
+             for label, ents, signature, arch in variants]
     items += [(n, "", n.role, dict(n.entitlements or {}), n.signature, n.has_profile, None, opts.arch)
               for n in facts.nested]
     jit_items = {i for i, item in enumerate(items) if _uses_jit_keys(item[3])}

@@ -154,6 +154,7 @@ class CodeSignatureFacts:
     der_matches_xml: bool | None
     der_layout: str | None
     notes: tuple[str, ...] = field(default=())
+    der_entitlements: dict[str, Any] | None = None  # the DER set itself, for a checker that must judge both
 
 
 def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = None) -> CodeSignatureFacts:
@@ -204,7 +205,7 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
         has_timestamp=cms.has_timestamp if kind == "signed" else None,
     )
     entitlements = xml if xml is not None else der
-    return CodeSignatureFacts(signature, entitlements, xml_state, der_state, matches, der_layout, tuple(notes))
+    return CodeSignatureFacts(signature, entitlements, xml_state, der_state, matches, der_layout, tuple(notes), der)
 
 
 def _kind_and_team(cd: CodeDirectory, cms_state: str, cms: CmsFacts, notes: list[str]) -> tuple[str, str | None]:

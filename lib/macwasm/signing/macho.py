@@ -89,6 +89,7 @@ class MachOSlice(SliceFacts):
     notes: tuple[str, ...] = field(default=(), compare=False)
     offset: int = field(default=0, compare=False)  # of the slice in the file
     der_layout: str | None = field(default=None, compare=False)  # wrapped | bare-set
+    der_entitlements: dict[str, Any] | None = field(default=None, compare=False)  # the DER set (None: no blob)
 
 
 @dataclass(frozen=True)
@@ -208,17 +209,18 @@ def _read_slice(data: Any, start: int, size: int, path: str | None, fat: FatArch
     facts: dict[str, Any] = {}
     notes: tuple[str, ...] = ()
     der_layout = None
+    der_entitlements = None
     signature = None
     if commands.signature is not None:
         dataoff, datasize = commands.signature
         sig = read_code_signature(data, start + dataoff, datasize, path=path)
-        signature, notes, der_layout = sig.signature, sig.notes, sig.der_layout
+        signature, notes, der_layout, der_entitlements = sig.signature, sig.notes, sig.der_layout, sig.der_entitlements
         facts = {"entitlements": sig.entitlements, "entitlements_blob": sig.entitlements_blob,
                  "der_entitlements_blob": sig.der_entitlements_blob, "der_matches_xml": sig.der_matches_xml}
     entitlements = facts.pop("entitlements", None)
     return MachOSlice(arch=arch_name(cputype, cpusub), signature=signature, entitlements=entitlements,
                       platform=commands.platform, min_os=commands.min_os, sdk=commands.sdk, notes=notes,
-                      offset=start, der_layout=der_layout, **facts)
+                      offset=start, der_layout=der_layout, der_entitlements=der_entitlements, **facts)
 
 
 def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool, ncmds: int, sizeofcmds: int,
