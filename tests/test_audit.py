@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from repo_scripts import load_script
 
 from macwasm.errors import TableFormatError
 from macwasm.policy import audit, audit_rowwise
@@ -16,11 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _generated(rows: int) -> pd.DataFrame:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen", REPO / "scripts" / "generate_apps_table.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)  # type: ignore[union-attr]
+    gen = load_script("generate_apps_table")
     return pd.DataFrame(gen.generate(rows, seed=7), columns=gen.COLUMNS)
 
 

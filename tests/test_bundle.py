@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import plistlib
 import time
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from macwasm.errors import LIMIT, BundleError, MacwasmError
 from macwasm.signing.bundle import BundleLimits, read_bundle, wasm_location
@@ -21,10 +21,7 @@ WASM_COMPONENT = (REPO / "data" / "modules" / "component-wasi-p2.wasm").read_byt
 
 
 def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_sample_bundles", REPO / "scripts" / "build_sample_bundles.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_sample_bundles")
 
 
 B = _load_builder()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import os
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_pri
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from repo_scripts import load_script
 
 from macwasm.errors import MacwasmError
 from macwasm.integrity import (
@@ -37,11 +37,7 @@ OTHER_KEY = SAMPLE / "other-publisher-ed25519.pub.pem"
 
 
 def _load_script():
-    script = REPO / "scripts" / "build_download_sample.py"
-    spec = importlib.util.spec_from_file_location("build_download_sample", script)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("build_download_sample")
 
 
 def test_sample_verifies_with_the_publisher_key():

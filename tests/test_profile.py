@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import plistlib
 import random
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
+from repo_scripts import load_script
 
 from macwasm.errors import LIMIT, ProfileFormatError
 from macwasm.signing.profile import (
@@ -29,11 +29,7 @@ DEVELOPMENT = PROFILES / "development-ios.mobileprovision"
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location("build_profile_fixtures", REPO / "scripts" /
-                                                  "build_profile_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_profile_fixtures")
 
 
 BUILD = _builder()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import plistlib
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from repo_scripts import load_script
 
 from macwasm.errors import UNSUPPORTED, InputError, MacwasmError
 from macwasm.signing.model import SOURCES
@@ -25,10 +25,7 @@ SYSEX_EXE = (BUNDLES / "ContainerFilter.app" / "Contents" / "Library" / "SystemE
 
 
 def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_sample_bundles", REPO / "scripts" / "build_sample_bundles.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_sample_bundles")
 
 
 B = _load_builder()

@@ -8,14 +8,13 @@ written out below (team, layouts, keys) were checked that way and with ``llvm-ob
 
 from __future__ import annotations
 
-import importlib.util
 import plistlib
 import struct
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from macwasm.inputs import open_readonly
 from macwasm.signing.macho import read_macho, slice_disagreements
@@ -37,12 +36,7 @@ pytestmark = pytest.mark.network
 
 @pytest.fixture(scope="session")
 def binaries() -> dict[str, Path]:
-    script = REPO / "scripts" / "fetch_signed_fixtures.py"
-    spec = importlib.util.spec_from_file_location("fetch_signed_fixtures", script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
-    spec.loader.exec_module(module)
-    return module.fetch_all(CACHE)
+    return load_script("fetch_signed_fixtures").fetch_all(CACHE)
 
 
 def ours(path: Path):

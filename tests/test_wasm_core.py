@@ -6,11 +6,10 @@ names, vectors and sections). Offsets asserted are absolute file offsets, counte
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from macwasm.errors import LIMIT
 from macwasm.limits import WASM_MAX_IMPORTS, WASM_MAX_MEMORIES, WASM_MAX_STRING_SIZE
@@ -20,11 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _load_builders():
-    spec = importlib.util.spec_from_file_location("build_sample_modules", REPO / "scripts" / "build_sample_modules.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_sample_modules")
 
 
 B = _load_builders()

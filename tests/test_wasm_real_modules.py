@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from macwasm.wasm import inspect_path
 
@@ -34,12 +33,7 @@ pytestmark = pytest.mark.network
 
 
 def _load_fetch_script():
-    """Load the fetch script as a module (it lives in scripts/, which is not a package)."""
-    spec = importlib.util.spec_from_file_location("fetch_real_modules", REPO / "scripts" / "fetch_real_modules.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fetch_real_modules")
 
 
 FETCH = _load_fetch_script()

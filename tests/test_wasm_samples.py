@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from macwasm.wasm import WasmFormatError, inspect_path
 from macwasm.wasm.traits import TRAITS_TABLE
@@ -19,11 +18,7 @@ MODULES = REPO / "data" / "modules"
 
 
 def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_sample_modules", REPO / "scripts" / "build_sample_modules.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_sample_modules")
 
 
 BUILDER = _load_builder()
