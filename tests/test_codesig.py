@@ -38,6 +38,7 @@ def test_signed_with_hardened_runtime_team_and_entitlements() -> None:
     assert sig.flags == ("runtime",) and sig.cd_version == 0x20400 and sig.hash_type == "sha256"
     assert sig.exec_seg_flags == ("main-binary",) and sig.has_requirements and sig.cms == "present"
     assert "Organizational Unit: ABCDE12345" in sig.signer and sig.has_timestamp is False
+    assert sig.signer_name == f"Developer ID Application: Test Corp NOT Apple ({mb.TEAM})"
     assert s.entitlements == ENTS and (s.entitlements_blob, s.der_entitlements_blob) == ("present", "present")
     assert s.der_matches_xml is True and s.notes == ()
 
@@ -58,6 +59,7 @@ def test_adhoc_and_linker_signed_never_report_a_team(kind: str) -> None:
     # bytes sit where a team id would be: the flags, not the offset, decide
     s = one(mb.signature(kind=kind, team=None, cd_team="EVILTEAM00"))
     assert s.signature.kind == kind and s.signature.team_id is None and s.signature.signer is None
+    assert s.signature.signer_name is None
     assert s.signature.has_timestamp is None
 
 

@@ -120,6 +120,7 @@ def test_node_developer_id_hardened_runtime(binaries: dict[str, Path], name: str
     assert (s.arch, sig.kind, sig.team_id, sig.identifier) == (arch, "signed", NODE_TEAM, "node")
     assert sig.hardened_runtime and sig.flags == ("runtime",) and sig.cms == "present" and sig.has_timestamp is True
     assert f"Developer ID Application: Node.js Foundation ({NODE_TEAM})" in sig.signer
+    assert sig.signer_name == f"Developer ID Application: Node.js Foundation ({NODE_TEAM})"
     assert set(s.entitlements) == NODE_ENTITLEMENTS and all(v is True for v in s.entitlements.values())
     assert s.der_layout == layout and s.der_matches_xml is True and slice_disagreements([s]) == []
 

@@ -138,6 +138,7 @@ class CmsFacts:
 
     has_certificate: bool = False
     signer: str | None = None
+    signer_name: str | None = None
     team_ou: str | None = None
     has_timestamp: bool | None = None
     note: str | None = None
@@ -202,6 +203,7 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
         has_requirements=CSSLOT_REQUIREMENTS in by_slot,
         cms=cms_state,
         signer=cms.signer,
+        signer_name=cms.signer_name,
         has_timestamp=cms.has_timestamp if kind == "signed" else None,
     )
     entitlements = xml if xml is not None else der
@@ -448,11 +450,16 @@ def _cms_facts(payload: bytes) -> CmsFacts:
         return CmsFacts(has_certificate=bool(certs), has_timestamp=has_ts,
                         note=None if certs else "the CMS signature holds no certificate")
     subject = leaf.subject
-    ou = subject.native.get("organizational_unit_name")
-    if isinstance(ou, list):
-        ou = ou[0] if ou else None
-    return CmsFacts(has_certificate=True, signer=str(subject.human_friendly), team_ou=ou or None,
+    ou, name = (_first(subject.native.get(field)) for field in ("organizational_unit_name", "common_name"))
+    return CmsFacts(has_certificate=True, signer=str(subject.human_friendly), signer_name=name, team_ou=ou,
                     has_timestamp=has_ts)
+
+
+def _first(value: Any) -> str | None:
+    """A subject attribute may repeat (a list); the first one, or None when absent or empty."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value) if value else None
 
 
 def _leaf_certificate(certs: list[Any], signer: Any) -> Any:

@@ -44,6 +44,8 @@ class Signature:
     cms: str = "absent"  # absent | empty | present
     signer: str | None = None  # subject of the leaf certificate, when a CMS blob is present (not verified)
     has_timestamp: bool | None = None  # a countersignature/timestamp in the CMS (None: not known)
+    #: the leaf certificate's common name alone ("Developer ID Application: Name (TEAMID)"), not verified
+    signer_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class Signature:
             "has_requirements": self.has_requirements,
             "cms": self.cms,
             "signer": self.signer,
+            "signer_name": self.signer_name,
             "has_timestamp": self.has_timestamp,
         }
 
