@@ -62,3 +62,21 @@ def test_unreadable_input_becomes_a_notification() -> None:
     inv = log["runs"][0]["invocations"][0]
     assert inv["executionSuccessful"] is False
     assert inv["toolExecutionNotifications"][0]["message"]["text"].endswith("no such file")
+
+
+def test_audit_sarif_reports_every_finding_of_the_failing_and_warning_rows(cli, data_dir: Path,
+                                                                          tmp_path: Path) -> None:
+    import pandas as pd
+
+    table = data_dir / "samples" / "apps.csv"
+    verdicts = json.loads(cli("audit", str(table), "--format", "json").stdout)
+    result = cli("audit", str(table), "--output", str(tmp_path / "fleet.sarif"))
+    assert result.returncode == 1, result.stderr  # the sample has failing rows on purpose
+    log = json.loads((tmp_path / "fleet.sarif").read_text())
+    _validate(log)
+    reported = {(r["properties"]["target"], r["ruleId"]) for r in log["runs"][0]["results"]}
+    expected = {(v["name"], rule) for v in verdicts if v["verdict"] in ("fail", "warn")
+                for rule in v["rule_ids"].split(";") if rule}
+    assert reported == expected
+    assert not {(v["name"]) for v in verdicts if v["verdict"] == "pass"} & {t for t, _ in reported}
+    assert len(pd.read_csv(table)) == len(verdicts)

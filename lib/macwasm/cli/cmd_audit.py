@@ -10,6 +10,7 @@ cannot be read.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -17,7 +18,7 @@ from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO
 from macwasm.errors import MacwasmError
 from macwasm.report.emit import printable
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "sarif")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,12 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "audit",
         help="check every row of a table of targets and write the verdict table",
         description="Judge every row of TABLE.csv (one target per row) with the rules of data/rules.csv "
-        "and write the verdicts as a table, CSV or JSON.",
+        "and write the verdicts as a table, CSV or JSON, or the findings as SARIF.",
     )
     parser.add_argument("table", metavar="TABLE.csv")
     parser.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="csv or json (default: from --output's suffix, else table on stdout)")
+                        help="csv, json, or sarif (the failing and warning rows with every finding, for code "
+                        "scanning); default: from --output's suffix, else table on stdout")
     parser.set_defaults(func=run)
 
 
@@ -46,7 +48,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE_OR_IO
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
-        if fmt == "csv":
+        if fmt == "sarif":
+            from macwasm.policy.audit_table import audit_findings
+            from macwasm.report.sarif import to_sarif
+
+            results, errors = audit_findings(frame, verdicts, base_dir=os.path.dirname(os.path.abspath(args.table)))
+            out.write(json.dumps(to_sarif(results, errors=errors), indent=2, ensure_ascii=False) + "\n")
+        elif fmt == "csv":
             verdicts.to_csv(out, index=False, lineterminator="\n")
         elif fmt == "json":
             out.write(verdicts.to_json(orient="records", indent=2, force_ascii=False) + "\n")
@@ -66,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
 def _format_from(output: str | None) -> str:
     if output and output.lower().endswith(".json"):
         return "json"
+    if output and output.lower().endswith(".sarif"):
+        return "sarif"
     if output:
         return "csv"
     return "table"

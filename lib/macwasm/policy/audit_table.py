@@ -232,3 +232,32 @@ def audit_rowwise(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.Dat
         cells = _EntitlementCells(base_dir)  # fresh per row: no sharing between rows
         rows.append((record.get("name"), *judge_row(record, cells)))
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=frame.index)
+
+
+def audit_findings(frame: pd.DataFrame, verdicts: pd.DataFrame, *, base_dir: str | None = None,
+                   verdicts_kept: Iterable[str] = ("fail", "warn")) -> tuple[list[TargetResult], list[dict[str, Any]]]:
+    """Full results for the rows worth reporting (for SARIF), and the rows that could not be judged.
+
+    The vectorised audit keeps only a summary per row; code scanning wants every finding with its
+    message, so the rows whose verdict is in ``verdicts_kept`` are judged again one by one (a few
+    hundred rows in a real fleet, not a million). Unjudgeable rows come back as error records.
+    """
+    cells = _EntitlementCells(base_dir)
+    keep = set(verdicts_kept)
+    results: list[TargetResult] = []
+    errors: list[dict[str, Any]] = []
+    for record, verdict in zip(frame.to_dict("records"), verdicts["verdict"], strict=True):
+        if verdict == "error":
+            errors.append({"target": str(record.get("name") or "(unnamed)"), "category": "malformed",
+                           "error": _row_error(record, cells)})
+        elif verdict in keep:
+            results.append(evaluate(row_target(record, cells)))
+    return results, errors
+
+
+def _row_error(record: Mapping[str, Any], cells: _EntitlementCells) -> str:
+    try:
+        row_target(record, cells)
+    except MacwasmError as err:
+        return err.message
+    return "the row could not be judged"
