@@ -41,6 +41,7 @@ SECTION_NAMES = {
 #: the data-count section between element and code
 SECTION_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+_EXTERN_KIND_NAMES = tuple(EXTERN_KINDS[k] for k in range(len(EXTERN_KINDS)))  # indexable by the kind byte
 
 # value types: numeric/vector, and the abstract heap types usable as shorthand reference types
 _NUMERIC = frozenset((0x7F, 0x7E, 0x7D, 0x7C, 0x7B))
@@ -314,17 +315,18 @@ def _read_imports(s: Reader, facts: CoreFacts) -> int:
 def _read_exports(s: Reader, facts: CoreFacts) -> None:
     """Exports, with an inlined fast path: emscripten builds export 75,000 names, and this loop is the cost.
 
-    The fast path handles the usual entry (name shorter than 16,384 bytes, index below 2**21) with local
-    variables only; any other entry, and any error, goes through the exact ``Reader`` path, which
-    applies every rule and reports the offset.
+    The fast path handles the usual entry (a name shorter than 16,384 bytes, so a 1- or 2-byte
+    length; an index below 2**21) with local variables only, and builds each ``Export`` with
+    ``tuple.__new__`` (no Python-level constructor call). Any other entry, and any error, goes
+    through the exact ``Reader`` path, which applies every rule and reports the offset.
     """
     n = s.count("export", WASM_MAX_EXPORTS, 3)
     data, end = s.data, s.end
-    kinds = EXTERN_KINDS
+    kinds = _EXTERN_KIND_NAMES
+    make = tuple.__new__
     append = facts.exports.append
     pos = s.pos
     for _ in range(n):
-        # name length: one byte, or two (C++ builds have names of 128..700 bytes; a quarter of duckdb's)
         ln = data[pos] if pos < end else 0x80
         first = pos + 1
         if ln >= 0x80:
@@ -336,9 +338,8 @@ def _read_exports(s: Reader, facts: CoreFacts) -> None:
         stop = first + ln
         if ln < 0x4000 and stop + 2 <= end:
             kind = data[stop]
-            b0 = data[stop + 1]
-            if kind in kinds:
-                if b0 < 0x80:
+            if kind < 5:
+                if data[stop + 1] < 0x80:
                     nxt = stop + 2
                 elif stop + 2 < end and data[stop + 2] < 0x80:
                     nxt = stop + 3
@@ -348,21 +349,20 @@ def _read_exports(s: Reader, facts: CoreFacts) -> None:
                     nxt = -1
                 if nxt >= 0:
                     try:
-                        name = data[first:stop].decode("utf-8")
+                        append(make(Export, (data[first:stop].decode("utf-8"), kinds[kind])))
                     except UnicodeDecodeError:
                         pass
                     else:
-                        append(Export(name, kinds[kind]))
                         pos = nxt
                         continue
         s.pos = pos  # the exact path: decodes the entry with every check, or raises with the offset
         name = s.name("export name")
         kind_at = s.pos
         kind = s.byte("export kind")
-        if kind not in kinds:
+        if kind not in EXTERN_KINDS:
             raise WasmFormatError(f"malformed export kind 0x{kind:02x}", offset=kind_at)
         s.u32("export index")
-        append(Export(name, kinds[kind]))
+        append(Export(name, EXTERN_KINDS[kind]))
         pos = s.pos
     s.pos = pos
 

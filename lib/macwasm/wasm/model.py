@@ -7,7 +7,7 @@ real-module tests) code against: add fields, do not rename them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 CORE_MODULE = "core-module"
 COMPONENT = "component"
@@ -38,15 +38,15 @@ class Section:
     size: int  # payload size in bytes (the u32 after the id)
 
 
-@dataclass(slots=True)
-class Import:
+class Import(NamedTuple):
+    """Named tuples, not dataclasses: the walk builds them with C-level ``tuple.__new__`` (75,000 exports)."""
+
     module: str | None  # None for component imports (a component import has one name)
     name: str
     kind: str  # func | table | memory | global | tag (core); func | value | type | component | instance | module
 
 
-@dataclass(slots=True)
-class Export:
+class Export(NamedTuple):
     name: str
     kind: str
 
@@ -116,8 +116,8 @@ class WasmInfo:
         """JSON-ready; written out by hand because ``dataclasses.asdict`` deep-copies 75,000 exports slowly."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["sections"] = [{"id": s.id, "name": s.name, "offset": s.offset, "size": s.size} for s in self.sections]
-        d["imports"] = [{"module": i.module, "name": i.name, "kind": i.kind} for i in self.imports]
-        d["exports"] = [{"name": e.name, "kind": e.kind} for e in self.exports]
+        d["imports"] = [{"module": m, "name": n, "kind": k} for m, n, k in self.imports]
+        d["exports"] = [{"name": n, "kind": k} for n, k in self.exports]
         d["memories"] = [asdict(m) for m in self.memories]
         d["producers"] = {k: [{"name": p.name, "version": p.version} for p in v]
                           for k, v in sorted(self.producers.items())}
