@@ -39,6 +39,18 @@ def test_bad_cells_give_an_error_row_not_a_crash() -> None:
     pd.testing.assert_frame_equal(out.astype(str), audit_rowwise(frame).astype(str))
 
 
+def test_a_bad_row_does_not_turn_the_rows_that_share_its_other_columns_into_errors() -> None:
+    """Found while adding SARIF to audit: a bad product type stood for its rule groups, so every
+    row sharing (say) its runtime came out as an error too."""
+    frame = _generated(600)
+    for i, (column, value) in enumerate([("product_type", "toaster"), ("runtime", "nope"),
+                                         ("distribution", "sideload"), ("arch", "ppc")]):
+        frame.loc[i * 97, column] = value
+    fast = audit(frame)
+    pd.testing.assert_frame_equal(fast.astype(str), audit_rowwise(frame).astype(str))
+    assert (fast["verdict"] == "error").sum() == 4
+
+
 def test_missing_name_column_is_refused() -> None:
     with pytest.raises(TableFormatError, match="name"):
         audit(pd.DataFrame({"entitlements": [""]}))

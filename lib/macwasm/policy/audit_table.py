@@ -183,22 +183,30 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
                 targets[i] = err.message
         return targets[i]
 
+    # A row that cannot be judged (an unknown option value anywhere in it) is an error row, and must not
+    # stand for a rule group: the groups below pick their representative among the valid rows only, so
+    # one bad product type cannot turn every row that shares its runtime into an error.
+    valid = np.ones(n_rows, dtype=bool)
+    for i in range(n_rows):
+        target = target_of(i)
+        if isinstance(target, str):
+            errors[i] = target
+            valid[i] = False
+    positions = np.arange(n_rows, dtype=np.int64)
     for cols, ids in rule_groups(present):
         key = np.zeros(n_rows, dtype=np.int64)
         for col in cols:
             key = key * (int(rep_codes[col].max()) + 1 if n_rows else 1) + rep_codes[col]
         gcodes, gkeys = pd.factorize(key)
         gfirst = np.full(len(gkeys), n_rows, dtype=np.int64)
-        np.minimum.at(gfirst, gcodes, np.arange(n_rows, dtype=np.int64))
-        judged: list[list[Finding] | str] = []
+        np.minimum.at(gfirst, gcodes[valid], positions[valid])
+        judged: list[list[Finding]] = []
         for i in gfirst:
-            target = target_of(int(i))
-            judged.append(target if isinstance(target, str) else evaluate(target, only=ids).findings)
-        for i, g in enumerate(gcodes):
-            got = judged[g]
-            if isinstance(got, str):
-                errors[i] = got
-            elif got:
+            target = target_of(int(i)) if i < n_rows else None
+            judged.append(evaluate(target, only=ids).findings if isinstance(target, Target) else [])
+        for i in np.flatnonzero(valid):
+            got = judged[gcodes[i]]
+            if got:
                 merged[i].extend(got)
 
     ptype_col = per_column.get("product_type")
@@ -246,18 +254,10 @@ def audit_findings(frame: pd.DataFrame, verdicts: pd.DataFrame, *, base_dir: str
     keep = set(verdicts_kept)
     results: list[TargetResult] = []
     errors: list[dict[str, Any]] = []
-    for record, verdict in zip(frame.to_dict("records"), verdicts["verdict"], strict=True):
-        if verdict == "error":
-            errors.append({"target": str(record.get("name") or "(unnamed)"), "category": "malformed",
-                           "error": _row_error(record, cells)})
+    for record, verdict, top in zip(frame.to_dict("records"), verdicts["verdict"], verdicts["top_finding"],
+                                    strict=True):
+        if verdict == "error":  # the summary of an unjudgeable row holds its error message
+            errors.append({"target": str(record.get("name") or "(unnamed)"), "category": "malformed", "error": top})
         elif verdict in keep:
             results.append(evaluate(row_target(record, cells)))
     return results, errors
-
-
-def _row_error(record: Mapping[str, Any], cells: _EntitlementCells) -> str:
-    try:
-        row_target(record, cells)
-    except MacwasmError as err:
-        return err.message
-    return "the row could not be judged"
