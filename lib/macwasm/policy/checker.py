@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from macwasm.policy.engine import TargetResult, evaluate
 from macwasm.policy.tables import lookup_entitlement
@@ -25,6 +25,8 @@ from macwasm.policy.target import (
 )
 
 _ENTITLEMENT_SOURCES = ("xml-plist", "binary-plist", "codesign-output", "der-entitlements")
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     """The target options every command shares (``--product-type``, ``--runtime`` ...)."""
@@ -117,8 +119,7 @@ def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] 
                        entitlements=entitlements, input_form="profile", has_profile=True, profile_keys=keys, **base)]
     if facts.source == "mach-o":
         targets = []
-        for label, ents, signature, arch in _with_der_variants(
-                _slice_variants(facts, entitlements, extra, opts.arch), facts, extra):
+        for label, ents, signature, arch, _slice in _variants(facts, entitlements, extra, opts.arch):
             ptype, basis = resolve_product_type(opts.product_type, facts.role, ents)
             name = subject + label
             targets.append(Target(name=name, subject=name, product_type=ptype, product_type_basis=basis,
@@ -132,52 +133,44 @@ def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] 
 _ARCH_OF_SLICE = {"arm64": "arm64", "arm64e": "arm64", "x86_64": "x86_64", "x86_64h": "x86_64"}
 
 
-def _slice_variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any] | None,
-                    arch: str) -> list[tuple[str, dict[str, Any], Any, str]]:
-    """``(name suffix, entitlements, signature, arch)`` per slice when a universal file's slices disagree.
+class _Variant(NamedTuple):
+    """One way an executable must hold up: a slice, or a slice's DER entitlements (name suffix in ``label``)."""
+
+    label: str
+    entitlements: dict[str, Any]
+    signature: Any
+    arch: str
+    slice: Any  # the SliceFacts it comes from (None for inputs without slices)
+
+
+def _variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any] | None,
+              arch: str) -> list[_Variant]:
+    """Per slice when a universal file's slices disagree, plus a DER variant where DER and XML differ.
 
     The reader's top-level facts are the first slice's. When the slices of one file carry different
     signatures or entitlements, judging only the first would pass an unsigned x86_64 slice, or miss
     the arm64 slice's JIT keys; each slice is then its own target, named ``path [arch]`` and checked
-    for its own architecture. Agreeing slices stay one target.
+    for its own architecture. Agreeing slices stay one target; a thin file is checked for its own
+    architecture. Which of a signature's two entitlement sets (XML, DER) a given macOS version
+    enforces is UNCONFIRMED in our sources, so where they differ the DER set is judged as well.
     """
     slices = list(getattr(facts, "slices", None) or [])
-    if len(slices) == 1 and arch == "universal":  # a thin file runs on its own architecture only
-        return [("", entitlements, facts.signature, _ARCH_OF_SLICE.get(slices[0].arch, arch))]
-    if len(slices) < 2:
-        return [("", entitlements, facts.signature, arch)]
-    seen = {(repr(s.signature), repr(s.entitlements)) for s in slices}
-    if len(seen) == 1:
-        return [("", entitlements, facts.signature, arch)]
-    variants = []
-    for s in slices:
-        ents = dict(s.entitlements or {})
-        if extra:
-            ents.update(extra)
-        slice_arch = _ARCH_OF_SLICE.get(s.arch, arch)
-        if arch != "universal" and slice_arch != arch:
-            continue  # the user asked about one architecture only
-        variants.append((f" [{s.arch}]", ents, s.signature, slice_arch))
-    return variants or [("", entitlements, facts.signature, arch)]
-
-
-def _with_der_variants(variants: list[tuple[str, dict[str, Any], Any, str]], facts: Any,
-                       extra: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any], Any, str]]:
-    """Add a target for the DER entitlements of every slice whose DER set differs from its XML set.
-
-    Which of the two a given macOS version enforces is UNCONFIRMED in our sources, so a signature
-    that carries two different sets is judged under both: a relaxation present in either is found.
-    """
-    by_arch = {s.arch: s for s in getattr(facts, "slices", None) or []}
+    first = slices[0] if slices else None
+    if len(slices) == 1 and arch == "universal":
+        variants = [_Variant("", entitlements, facts.signature, _ARCH_OF_SLICE.get(first.arch, arch), first)]
+    elif len(slices) < 2 or len({(repr(s.signature), repr(s.entitlements)) for s in slices}) == 1:
+        variants = [_Variant("", entitlements, facts.signature, arch, first)]
+    else:
+        variants = [_Variant(f" [{s.arch}]", {**(s.entitlements or {}), **(extra or {})}, s.signature,
+                             _ARCH_OF_SLICE.get(s.arch, arch), s) for s in slices
+                    if arch == "universal" or _ARCH_OF_SLICE.get(s.arch, arch) == arch]
+        variants = variants or [_Variant("", entitlements, facts.signature, arch, first)]
     out = []
-    for label, ents, signature, arch in variants:
-        out.append((label, ents, signature, arch))
-        slices = [by_arch[label.strip(" []")]] if label else list(by_arch.values())[:1]
-        for s in slices:
-            der = getattr(s, "der_entitlements", None)
-            if s.der_matches_xml is False and der is not None:
-                der_ents = {**der, **(extra or {})}
-                out.append((f" [{s.arch}, DER entitlements]", der_ents, signature, arch))
+    for v in variants:
+        out.append(v)
+        der = getattr(v.slice, "der_entitlements", None)
+        if v.slice is not None and v.slice.der_matches_xml is False and der is not None:
+            out.append(v._replace(label=f" [{v.slice.arch}, DER entitlements]", entitlements={**der, **(extra or {})}))
     return out
 
 
@@ -189,9 +182,8 @@ def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
         base["module_source"] = "bundled"
     # The runtime runs in the executables prepared for a JIT; with none prepared, in the main one.
     profile_keys = frozenset(facts.profile.entitlements) if facts.profile else None
-    variants = _with_der_variants(_slice_variants(facts, entitlements, extra, opts.arch), facts, extra)
-    items = [(None, label, facts.role or "app", ents, signature, facts.profile is not None, profile_keys, arch)
-             for label, ents, signature, arch in variants]
+    items = [(None, v.label, facts.role or "app", v.entitlements, v.signature, facts.profile is not None,
+              profile_keys, v.arch) for v in _variants(facts, entitlements, extra, opts.arch)]
     items += [(n, "", n.role, dict(n.entitlements or {}), n.signature, n.has_profile, None, opts.arch)
               for n in facts.nested]
     jit_items = {i for i, item in enumerate(items) if _uses_jit_keys(item[3])}
