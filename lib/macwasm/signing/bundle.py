@@ -336,7 +336,7 @@ def _nested_code(ctx: _Ctx, contents: str, *, main_executable: str | None, nesti
             if entry.is_dir(follow_symlinks=False):
                 if entry.name.lower().endswith(BUNDLE_EXTENSIONS) or _has_info_plist(entry.path):
                     _nested_bundle(ctx, entry.path, location, nesting + 1)
-            elif entry.is_file(follow_symlinks=False) and _starts_like_macho(entry.path):
+            elif entry.is_file(follow_symlinks=False) and starts_like_macho(entry.path):
                 _nested_file(ctx, entry.path, location)
 
 
@@ -385,7 +385,8 @@ def _has_info_plist(folder: str) -> bool:
         os.path.join(folder, "Info.plist"))
 
 
-def _starts_like_macho(path: str) -> bool:
+def starts_like_macho(path: str) -> bool:
+    """A regular file (not followed through a link, never blocking on a FIFO) whose first bytes are Mach-O."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         try:

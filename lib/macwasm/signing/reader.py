@@ -18,7 +18,7 @@ from typing import Any
 from macwasm.errors import LIMIT, UNSUPPORTED, InputError, MacwasmError, PlistFormatError
 from macwasm.inputs import STDIN, InputItem, open_readonly, walk_folder
 from macwasm.limits import BUNDLE_MAX_EXECUTABLE_SIZE, PLIST_MAX_SIZE
-from macwasm.signing.bundle import looks_like_bundle, read_bundle
+from macwasm.signing.bundle import looks_like_bundle, read_bundle, starts_like_macho
 from macwasm.signing.codesign_text import detect_source, parse_codesign_output
 from macwasm.signing.der import decode_der_entitlements
 from macwasm.signing.macho import is_macho, read_macho, slice_disagreements
@@ -122,7 +122,7 @@ def iter_signing_items(paths: Iterable[str], *, include_wasm: bool = False) -> I
     def take(entry: os.DirEntry[str]) -> bool:
         name = entry.name.lower()
         return name.endswith(SIGNING_SUFFIXES) or (include_wasm and name.endswith(".wasm")) \
-            or _macho_file(entry.path)
+            or starts_like_macho(entry.path)
 
     for arg in paths:
         if arg != STDIN and os.path.isdir(arg) and not looks_like_bundle(arg):
@@ -135,19 +135,6 @@ def iter_signing_paths(paths: Iterable[str]) -> Iterator[str]:
     """The paths of :func:`iter_signing_items` (a folder that could not be searched is passed on as a path)."""
     for item in iter_signing_items(paths):
         yield item.path
-
-
-def _macho_file(path: str) -> bool:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        return is_macho(os.read(fd, 8))
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def iter_signing_facts(paths: Iterable[str]) -> Iterator[tuple[str, SigningFacts | MacwasmError]]:
