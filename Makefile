@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 sysdeps:
 	@bash scripts/install-system-deps.sh
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml setup.py lib/macwasm/wasm/_speedups.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
@@ -32,7 +32,7 @@ demo: install
 test: install sysdeps lint test-py test-nb
 
 lint: install
-	$(VENV)/bin/ruff check lib tests benchmarks scripts
+	$(VENV)/bin/ruff check lib tests benchmarks scripts setup.py
 
 test-py: install
 	$(PY) -m pytest tests -q

@@ -13,6 +13,7 @@ cases hide, and they are small.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from macwasm.limits import (
     WASM_MAX_GLOBALS,
     WASM_MAX_IMPORTS,
     WASM_MAX_MEMORIES,
+    WASM_MAX_STRING_SIZE,
     WASM_MAX_TABLES,
     WASM_MAX_TAGS,
     WASM_MAX_TYPES,
@@ -52,6 +54,23 @@ _EXACT = 0x62  # custom-descriptors: (exact $t)
 _FUNC, _STRUCT, _ARRAY, _CONT = 0x60, 0x5F, 0x5E, 0x5D
 _SUB, _SUB_FINAL, _REC = 0x50, 0x4F, 0x4E
 _DESCRIPTOR, _DESCRIBES = 0x4D, 0x4C
+
+#: environment variable that turns the optional C accelerator off (the pure-Python reader is the reference)
+NO_SPEEDUPS_ENV = "MACWASM_NO_SPEEDUPS"
+
+
+def _load_speedups():
+    """The C export walk (``_speedups.c``) if it was built and is not turned off, else None."""
+    if os.environ.get(NO_SPEEDUPS_ENV):
+        return None
+    try:
+        from macwasm.wasm import _speedups
+    except ImportError:  # no C compiler at install time: the pure-Python path does the same work
+        return None
+    return _speedups
+
+
+_speedups = _load_speedups()
 
 #: maps every byte to 1 if it is a LEB128 continuation byte, else 0; four 1s in a row mean a 5-byte LEB
 _CONTINUATION_MARKS = bytes(0 if b < 0x80 else 1 for b in range(256))
@@ -313,14 +332,22 @@ def _read_imports(s: Reader, facts: CoreFacts) -> int:
 
 
 def _read_exports(s: Reader, facts: CoreFacts) -> None:
-    """Exports, with an inlined fast path: emscripten builds export 75,000 names, and this loop is the cost.
+    """Exports: emscripten C++ builds export 75,000 names (7 MB), and this loop is the cost of inspecting them.
 
-    The fast path handles the usual entry (a name shorter than 16,384 bytes, so a 1- or 2-byte
-    length; an index below 2**21) with local variables only, and builds each ``Export`` with
-    ``tuple.__new__`` (no Python-level constructor call). Any other entry, and any error, goes
-    through the exact ``Reader`` path, which applies every rule and reports the offset.
+    Three paths, tried in order: the optional C accelerator (``_speedups.read_exports``) decodes
+    usual entries and answers None for anything else; an inlined Python fast path handles the usual
+    entry (a name shorter than 16,384 bytes, an index below 2**21) with local variables only and
+    builds each ``Export`` with ``tuple.__new__``; any other entry, and any error, goes through the
+    exact ``Reader`` path, which applies every rule and reports the offset. All three give the same
+    result (tests/test_wasm_speedups.py).
     """
     n = s.count("export", WASM_MAX_EXPORTS, 3)
+    if _speedups is not None:
+        decoded = _speedups.read_exports(s.data, s.pos, s.end, n, WASM_MAX_STRING_SIZE, Export, _EXTERN_KIND_NAMES)
+        if decoded is not None:
+            exports, s.pos = decoded
+            facts.exports.extend(exports)
+            return
     data, end = s.data, s.end
     kinds = _EXTERN_KIND_NAMES
     make = tuple.__new__
@@ -441,17 +468,35 @@ def _read_table(s: Reader) -> None:
 # ------------------------------------------------------------------------------------ segments
 
 
-def _skip_globals(s: Reader, n: int) -> None:
-    """Skip ``n`` globals; the usual one (numeric type, mutability 0 or 1, ``i32.const``/``i64.const``
-    of at most 4 LEB128 bytes, ``end``) with local variables only.
+#: how many usual globals one regular-expression match skips (see ``_skip_globals``)
+_GLOBALS_RUN = 256
+#: ``_GLOBALS_RUN`` usual globals in a row: numeric type, mutability 0 or 1, ``i32.const`` or
+#: ``i64.const`` with a LEB128 of at most 4 bytes (always in range), ``end``
+_USUAL_GLOBALS = re.compile(rb"(?:[\x7b-\x7f][\x00\x01][\x41\x42][\x80-\xff]{0,3}+[\x00-\x7f]\x0b){%d}"
+                            % _GLOBALS_RUN)
 
-    Emscripten's C++ builds define 30,000 globals (duckdb); three calls per global made this the
-    second slowest loop after the exports. Anything else goes through the exact readers.
+
+def _skip_globals(s: Reader, n: int) -> None:
+    """Skip ``n`` globals: runs of usual ones by one regular-expression match each, the rest one by one.
+
+    Emscripten's C++ builds define 30,000 globals (duckdb); even with the per-global fast path below
+    (local variables only), the Python loop cost 30-60 ms there. A run of ``_GLOBALS_RUN`` usual
+    globals is skipped by ``_USUAL_GLOBALS`` at C speed; where a run holds anything else, globals go
+    one at a time until a run matches again. Anything unusual goes through the exact readers.
     """
     data, end = s.data, s.end
     pos = s.pos
     numeric = _NUMERIC
-    for _ in range(n):
+    run = _USUAL_GLOBALS.match
+    left = n
+    while left:
+        if left >= _GLOBALS_RUN:
+            m = run(data, pos, end)
+            if m is not None:
+                pos = m.end()
+                left -= _GLOBALS_RUN
+                continue
+        left -= 1
         if pos + 4 < end and data[pos] in numeric and data[pos + 1] <= 1 and data[pos + 2] in (_I32_CONST, _I64_CONST):
             q = pos + 3
             last = q + 3
@@ -475,11 +520,19 @@ def _skip_data_segments(s: Reader, n: int) -> None:
     made this the slowest part of the walk. The usual segment is flags 0, ``i32.const`` with an offset
     of at most 4 LEB128 bytes (always a valid s32), ``end``, and a length of at most 4 bytes; it is
     skipped with local variables only. Any other segment, and any error, goes through
-    ``_skip_data_segment``, which applies every rule and reports the offset.
+    ``_skip_data_segment``, which applies every rule and reports the offset. With the C accelerator,
+    runs of usual segments (active for memory 0, or passive) are skipped in C first.
     """
     data, end = s.data, s.end
     pos = s.pos
-    for _ in range(n):
+    left = n
+    while left:
+        if _speedups is not None:
+            pos, skipped = _speedups.skip_data_segments(data, pos, end, left)
+            left -= skipped
+            if not left:
+                break
+        left -= 1
         if pos + 4 < end and data[pos] == 0 and data[pos + 1] == _I32_CONST:
             q = pos + 2
             limit = q + 4
