@@ -44,10 +44,11 @@ read_u32(const unsigned char **p, const unsigned char *end, unsigned long *out)
 }
 
 PyDoc_STRVAR(read_exports_doc,
-"read_exports(data, pos, end, count, max_name, export_type, kind_names) -> (list, pos) or None\n\n"
+"read_exports(data, pos, end, count, max_name, export_type, kind_names) -> (list, pos, kinds) or None\n\n"
 "Decode `count` export entries from data[pos:end]. None means: not the usual entries (a name longer\n"
 "than max_name bytes included), or malformed; let the exact reader decide. `export_type` is a tuple\n"
-"subclass built from (name, kind name); kind_names[k] names kind byte k.");
+"subclass built from (name, kind name); kind_names[k] names kind byte k. `kinds` has bit k set when\n"
+"some export has kind byte k.");
 
 static PyObject *
 read_exports(PyObject *Py_UNUSED(module), PyObject *args)
@@ -89,6 +90,7 @@ read_exports(PyObject *Py_UNUSED(module), PyObject *args)
     const unsigned char *base = (const unsigned char *)view.buf;
     const unsigned char *p = base + pos;
     const unsigned char *stop = base + end;
+    unsigned long kinds_seen = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         unsigned long length, index;
         if (read_u32(&p, stop, &length) != 0 || length > (unsigned long)max_name
@@ -101,6 +103,7 @@ read_exports(PyObject *Py_UNUSED(module), PyObject *args)
             goto fallback;
         }
         unsigned char kind = *p++;
+        kinds_seen |= 1UL << kind;
         if (read_u32(&p, stop, &index) != 0) {
             goto fallback;
         }
@@ -130,7 +133,7 @@ read_exports(PyObject *Py_UNUSED(module), PyObject *args)
         PyObject_GC_UnTrack(entry);
         PyList_SET_ITEM(list, i, entry);
     }
-    result = Py_BuildValue("(On)", list, (Py_ssize_t)(p - base));
+    result = Py_BuildValue("(Onk)", list, (Py_ssize_t)(p - base), kinds_seen);
     goto done;
 
 fallback:
