@@ -18,6 +18,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from macwasm.wasm.encode import name, section, uleb
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "data" / "samples" / "downloaded"
 
@@ -31,27 +33,6 @@ PUBLISHER_SEED_LABEL = b"macwasm sample publisher key v1"
 OTHER_SEED_LABEL = b"macwasm sample other publisher key v1"
 
 
-def _uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _name(s: str) -> bytes:
-    raw = s.encode("utf-8")
-    return _uleb(len(raw)) + raw
-
-
-def _section(section_id: int, payload: bytes) -> bytes:
-    return bytes([section_id]) + _uleb(len(payload)) + payload
-
-
 def build_module() -> bytes:
     """A core module (version 1) exporting ``score(i32, i32) -> i32`` = a + b; no imports, no memory.
 
@@ -59,12 +40,12 @@ def build_module() -> bytes:
     https://webassembly.github.io/spec/core/binary/modules.html
     """
     i32 = 0x7F
-    type_sec = _section(1, _uleb(1) + bytes([0x60, 2, i32, i32, 1, i32]))  # one type: (i32 i32) -> i32
-    func_sec = _section(3, _uleb(1) + _uleb(0))  # one function of type 0
-    export_sec = _section(7, _uleb(1) + _name("score") + bytes([0x00]) + _uleb(0))  # func export 0
+    type_sec = section(1, uleb(1) + bytes([0x60, 2, i32, i32, 1, i32]))  # one type: (i32 i32) -> i32
+    func_sec = section(3, uleb(1) + uleb(0))  # one function of type 0
+    export_sec = section(7, uleb(1) + name("score") + bytes([0x00]) + uleb(0))  # func export 0
     body = bytes([0x00, 0x20, 0x00, 0x20, 0x01, 0x6A, 0x0B])  # no locals; local.get 0; local.get 1; i32.add; end
-    code_sec = _section(10, _uleb(1) + _uleb(len(body)) + body)
-    custom = _section(0, _name("macwasm-sample") + b"downloaded-module sample; see data/samples/downloaded/README.md")
+    code_sec = section(10, uleb(1) + uleb(len(body)) + body)
+    custom = section(0, name("macwasm-sample") + b"downloaded-module sample; see data/samples/downloaded/README.md")
     return b"\x00asm" + (1).to_bytes(4, "little") + type_sec + func_sec + export_sec + code_sec + custom
 
 
@@ -93,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, data in sorted(build_files().items()):
-        (args.out / name).write_bytes(data)
-        print(f"{name}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
+    for file_name, data in sorted(build_files().items()):
+        (args.out / file_name).write_bytes(data)
+        print(f"{file_name}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}")
     return 0
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import wasmtime
 
+from macwasm.wasm.encode import custom_section, name, section, uleb, vec
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "data" / "modules"
 
@@ -26,35 +28,7 @@ COMPONENT_PREAMBLE = b"\x0d\x00\x01\x00"  # version 0x0d, layer 1: `file` prints
 
 
 # ------------------------------------------------------------------------------------ byte builders
-
-
-def uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def name(text: str) -> bytes:
-    raw = text.encode("utf-8")
-    return uleb(len(raw)) + raw
-
-
-def vec(items: list[bytes]) -> bytes:
-    return uleb(len(items)) + b"".join(items)
-
-
-def section(section_id: int, payload: bytes) -> bytes:
-    return bytes([section_id]) + uleb(len(payload)) + payload
-
-
-def custom_section(section_name: str, payload: bytes) -> bytes:
-    return section(0, name(section_name) + payload)
+# uleb, name, vec, section and custom_section come from macwasm.wasm.encode (shared with the tests).
 
 
 def producers_section(fields: dict[str, list[tuple[str, str]]]) -> bytes:
