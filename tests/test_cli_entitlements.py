@@ -68,6 +68,15 @@ def test_table_says_when_the_slices_of_a_universal_file_differ(cli, repo) -> Non
     assert "differ" not in thin
 
 
+def test_json_records_say_whether_slices_differ(cli, repo) -> None:
+    """The same fact the table and the checker use, for JSON consumers: one property, ``slices_differ``."""
+    fixtures = repo / "tests" / "fixtures" / "macho"
+    proc = cli("entitlements", "--format", "json", str(fixtures / "universal64-signed-and-unsigned"),
+               str(fixtures / "unsigned-x86_64"))
+    differ = {Path(r["path"]).name: r["slices_differ"] for r in json.loads(proc.stdout)}
+    assert differ == {"universal64-signed-and-unsigned": True, "unsigned-x86_64": False}
+
+
 def test_exit_1_for_malformed_input_and_batch_goes_on(cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.entitlements"
     bad.write_bytes(b"<?xml version='1.0'?><plist><dict><key>k</key></plist>")

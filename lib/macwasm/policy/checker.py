@@ -158,7 +158,7 @@ def _variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any]
     first = slices[0] if slices else None
     if len(slices) == 1 and arch == "universal":
         variants = [_Variant("", entitlements, facts.signature, _ARCH_OF_SLICE.get(first.arch, arch), first)]
-    elif len(slices) < 2 or len({(repr(s.signature), repr(s.entitlements)) for s in slices}) == 1:
+    elif not getattr(facts, "slices_differ", False):
         variants = [_Variant("", entitlements, facts.signature, arch, first)]
     else:
         variants = [_Variant(f" [{s.arch}]", {**(s.entitlements or {}), **(extra or {})}, s.signature,

@@ -175,6 +175,15 @@ class SigningFacts:
     notes: list[str] = field(default_factory=list)  # facts worth saying (slices disagree, DER != XML, ...)
     error: str | None = None
 
+    @property
+    def slices_differ(self) -> bool:
+        """Whether the slices carry different signatures or entitlements.
+
+        The top-level ``signature`` and ``entitlements`` are the first slice's; when this is true they
+        do not speak for the file, and the checker judges each slice on its own.
+        """
+        return len({(repr(s.signature), repr(s.entitlements)) for s in self.slices}) > 1
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
@@ -182,6 +191,7 @@ class SigningFacts:
             "entitlements": json_ready(self.entitlements),
             "signature": self.signature.to_dict() if self.signature else None,
             "slices": [s.to_dict() for s in self.slices],
+            "slices_differ": self.slices_differ,
             "nested": [n.to_dict() for n in self.nested],
             "wasm_files": [w.to_dict() for w in self.wasm_files],
             "profile": self.profile.to_dict() if self.profile else None,
