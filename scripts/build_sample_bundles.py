@@ -20,12 +20,13 @@ Usage: ``.venv/bin/python scripts/build_sample_bundles.py [OUTDIR]`` (default ``
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import hashlib
 import plistlib
 import shutil
 import struct
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,29 +71,35 @@ def _der(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | len(size)]) + size + body
 
 
-def _der_value(value: Any) -> bytes:
+def der_value(value: Any, dict_tag: int = 0xB0, true_byte: int = 0xFF) -> bytes:
+    """A plist value in DER as Apple's entitlements write it; ``dict_tag`` and ``true_byte`` vary by layout."""
     if isinstance(value, bool):
-        return _der(0x01, b"\xff" if value else b"\x00")
+        return _der(0x01, bytes([true_byte if value else 0]))
     if isinstance(value, int):
         return _der(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
     if isinstance(value, str):
         return _der(0x0C, value.encode("utf-8"))
+    if isinstance(value, bytes):
+        return _der(0x04, value)
+    if isinstance(value, dt.datetime):
+        return _der(0x18, value.strftime("%Y%m%d%H%M%SZ").encode())
     if isinstance(value, list):
-        return _der(0x30, b"".join(_der_value(v) for v in value))
+        return _der(0x30, b"".join(der_value(v, dict_tag, true_byte) for v in value))
     if isinstance(value, dict):
-        return _der_dict(value)
+        return der_dict(value, dict_tag, true_byte)
     raise TypeError(f"no DER form for {type(value).__name__}")
 
 
-def _der_dict(value: dict[str, Any]) -> bytes:
-    """A dictionary as Apple's DER entitlements write it: [16] holding (key, value) SEQUENCEs, keys sorted."""
-    pairs = b"".join(_der(0x30, _der(0x0C, k.encode("utf-8")) + _der_value(value[k])) for k in sorted(value))
-    return _der(0xB0, pairs)
+def der_dict(value: dict[str, Any], dict_tag: int = 0xB0, true_byte: int = 0xFF) -> bytes:
+    """A dictionary as Apple's DER entitlements write it: (key, value) SEQUENCEs, keys sorted, in ``dict_tag``."""
+    pairs = b"".join(_der(0x30, _der(0x0C, k.encode("utf-8")) + der_value(value[k], dict_tag, true_byte))
+                     for k in sorted(value))
+    return _der(dict_tag, pairs)
 
 
 def der_entitlements(entitlements: dict[str, Any]) -> bytes:
     """The current wrapped layout: [APPLICATION 16] { INTEGER 1, dictionary }."""
-    return _der(0x70, _der(0x02, b"\x01") + _der_dict(entitlements))
+    return _der(0x70, _der(0x02, b"\x01") + der_dict(entitlements))
 
 
 def xml_entitlements(entitlements: dict[str, Any]) -> bytes:
@@ -102,23 +109,46 @@ def xml_entitlements(entitlements: dict[str, Any]) -> bytes:
 # ----------------------------------------------------------------------------------------- CMS
 
 
-def _placeholder_cms(team: str) -> bytes:
-    """CMS SignedData with a "NOT Apple" certificate for ``team`` and a zero-filled signer signature."""
+@dataclass(frozen=True)
+class CmsPersona:
+    """Whom a placeholder certificate names. The sample bundles and the Mach-O test fixtures each keep
+    their own (and so their committed bytes); the builder is shared."""
+
+    key_label: bytes  # hashed into the throw-away Ed25519 key's seed
+    company: str  # in the common name: "Developer ID Application: {company} NOT Apple ({team})"
+    organization: str
+    serial: int
+    signature_length: int  # zero bytes standing for the signer's signature
+    with_user_id: bool  # a UID attribute holding the team id, as Apple's certificates carry
+
+
+SAMPLE_PERSONA = CmsPersona(b"macwasm sample bundles: NOT an Apple key", "Example Corp",
+                            "Example Corp (sample, NOT Apple)", 0x6D616377, 256, True)
+
+
+def placeholder_cms(team: str, persona: CmsPersona = SAMPLE_PERSONA, *, timestamp: bool = False, ber: bool = False,
+                    certificate: bool = True) -> bytes:
+    """CMS SignedData with a self-issued "NOT Apple" certificate for ``team`` and a zero-filled signer signature.
+
+    ``timestamp`` adds a placeholder timestamp token as an unsigned attribute; ``ber`` writes the
+    outer SEQUENCE with an indefinite length, as ``codesign`` does; ``certificate=False`` leaves the
+    certificate out (the signer then names an issuer nobody can look up).
+    """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"macwasm sample bundles: NOT an Apple key").digest())
+    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(persona.key_label).digest())
     public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     subject = x509.Name.build({
-        "user_id": team,
-        "common_name": f"Developer ID Application: Example Corp NOT Apple ({team})",
+        **({"user_id": team} if persona.with_user_id else {}),
+        "common_name": f"Developer ID Application: {persona.company} NOT Apple ({team})",
         "organizational_unit_name": team,
-        "organization_name": "Example Corp (sample, NOT Apple)",
+        "organization_name": persona.organization,
         "country_name": "US",
     })
     tbs = x509.TbsCertificate({
         "version": "v3",
-        "serial_number": 0x6D616377,
+        "serial_number": persona.serial,
         "signature": {"algorithm": "ed25519"},
         "issuer": subject,
         "validity": {"not_before": x509.Time({"utc_time": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}),
@@ -131,22 +161,29 @@ def _placeholder_cms(team: str) -> bytes:
         "signature_algorithm": {"algorithm": "ed25519"},
         "signature_value": key.sign(tbs.dump()),
     })
-    signer = cms.SignerInfo({
+    signer: dict[str, Any] = {
         "version": "v1",
         "sid": cms.SignerIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber(
-            {"issuer": subject, "serial_number": 0x6D616377})}),
+            {"issuer": subject, "serial_number": persona.serial})}),
         "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
         "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
-        "signature": core.OctetString(bytes(256)),  # placeholder: never a valid signature
-    })
+        "signature": core.OctetString(bytes(persona.signature_length)),  # placeholder: never a valid signature
+    }
+    if timestamp:
+        token = cms.ContentInfo({"content_type": "data", "content": core.OctetString(b"placeholder token")})
+        signer["unsigned_attrs"] = [cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]})]
     signed = cms.SignedData({
         "version": "v1",
         "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
         "encap_content_info": {"content_type": "data"},  # detached, as in code signatures
-        "certificates": [cms.CertificateChoices({"certificate": cert})],
-        "signer_infos": [signer],
+        "certificates": [cms.CertificateChoices({"certificate": cert})] if certificate else [],
+        "signer_infos": [cms.SignerInfo(signer)],
     })
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    der = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    if not ber:
+        return der
+    first = der[1]  # BER as codesign writes it: indefinite outer length, end-of-contents octets
+    return b"\x30\x80" + der[2 + (first & 0x7F if first & 0x80 else 0):] + b"\x00\x00"
 
 
 # ------------------------------------------------------------------------------------ signature
@@ -193,7 +230,7 @@ def code_signature(code: bytes, *, identifier: str, team: str | None, flags: int
     if cms_kind == "empty":
         blobs.append((SLOT_CMS, _blob(CSMAGIC_BLOBWRAPPER, b"")))
     elif cms_kind == "signed":
-        blobs.append((SLOT_CMS, _blob(CSMAGIC_BLOBWRAPPER, _placeholder_cms(team or ""))))
+        blobs.append((SLOT_CMS, _blob(CSMAGIC_BLOBWRAPPER, placeholder_cms(team or ""))))
     index_len = 12 + 8 * len(blobs)
     offset, index, payload = index_len, b"", b""
     for slot, blob in blobs:
@@ -397,12 +434,14 @@ def build(out: Path) -> list[Path]:
     return written
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else OUT
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", nargs="?", type=Path, default=OUT, help="default: data/bundles")
+    out = parser.parse_args(argv).outdir
     files = build(out)
     print(f"wrote {len(files)} files under {out}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(main())

@@ -11,13 +11,14 @@ Run as a script to (re)write the committed fixtures: ``.venv/bin/python tests/ma
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import plistlib
 import struct
 import sys
 from pathlib import Path
 from typing import Any
+
+from repo_scripts import load_script
 
 CSMAGIC_EMBEDDED_SIGNATURE = 0xFADE0CC0
 CSMAGIC_CODEDIRECTORY = 0xFADE0C02
@@ -48,48 +49,23 @@ def blob(magic: int, body: bytes) -> bytes:
 
 
 # ------------------------------------------------------------------------------------------ DER
+# The DER and CMS builders are the sample bundles' (scripts/build_sample_bundles.py), one implementation
+# for both sets of committed fixtures; these fixtures keep their own certificate persona.
 
-
-def _der(tag: int, body: bytes) -> bytes:
-    n = len(body)
-    if n < 0x80:
-        return bytes([tag, n]) + body
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + body
-
-
-def _der_value(value: Any, dict_tag: int, true_byte: int) -> bytes:
-    if isinstance(value, bool):
-        return _der(0x01, bytes([true_byte if value else 0]))
-    if isinstance(value, int):
-        return _der(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
-    if isinstance(value, str):
-        return _der(0x0C, value.encode("utf-8"))
-    if isinstance(value, bytes):
-        return _der(0x04, value)
-    if isinstance(value, dt.datetime):
-        return _der(0x18, value.strftime("%Y%m%d%H%M%SZ").encode())
-    if isinstance(value, list):
-        return _der(0x30, b"".join(_der_value(v, dict_tag, true_byte) for v in value))
-    if isinstance(value, dict):
-        return _der_dict(value, dict_tag, true_byte)
-    raise TypeError(f"no DER form for {type(value).__name__}")
-
-
-def _der_dict(value: dict[str, Any], dict_tag: int, true_byte: int) -> bytes:
-    pairs = b"".join(_der(0x30, _der(0x0C, k.encode()) + _der_value(value[k], dict_tag, true_byte))
-                     for k in sorted(value))
-    return _der(dict_tag, pairs)
+_BUNDLES = load_script("build_sample_bundles")
+_der = _BUNDLES._der
+TEST_PERSONA = _BUNDLES.CmsPersona(b"macwasm macho tests: NOT an Apple key", "Test Corp", "Test Corp (NOT Apple)",
+                                   0x4D414348, 64, False)
 
 
 def der_wrapped(entitlements: dict[str, Any]) -> bytes:
     """Today's layout: [APPLICATION 16] { INTEGER 1, [CONTEXT 16] { SEQUENCE { key, value } ... } }."""
-    return _der(0x70, _der(0x02, b"\x01") + _der_dict(entitlements, 0xB0, 0xFF))
+    return _der(0x70, _der(0x02, b"\x01") + _BUNDLES.der_dict(entitlements, 0xB0, 0xFF))
 
 
 def der_bare(entitlements: dict[str, Any]) -> bytes:
     """The older layout (Node.js 18's signer): a SET of key/value SEQUENCEs, true written as 0x01."""
-    return _der_dict(entitlements, 0x31, 0x01)
+    return _BUNDLES.der_dict(entitlements, 0x31, 0x01)
 
 
 def xml(entitlements: dict[str, Any], *, leading: bytes = b"") -> bytes:
@@ -101,61 +77,7 @@ def xml(entitlements: dict[str, Any], *, leading: bytes = b"") -> bytes:
 
 def cms(team: str = TEAM, *, timestamp: bool = False, ber: bool = False, certificate: bool = True) -> bytes:
     """CMS SignedData with a self-issued "NOT Apple" certificate whose OU is ``team``; signature bytes zero."""
-    from asn1crypto import algos, core, keys, x509
-    from asn1crypto import cms as acms
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"macwasm macho tests: NOT an Apple key").digest())
-    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    subject = x509.Name.build({
-        "common_name": f"Developer ID Application: Test Corp NOT Apple ({team})",
-        "organizational_unit_name": team,
-        "organization_name": "Test Corp (NOT Apple)",
-        "country_name": "US",
-    })
-    tbs = x509.TbsCertificate({
-        "version": "v3",
-        "serial_number": 0x4D414348,
-        "signature": {"algorithm": "ed25519"},
-        "issuer": subject,
-        "validity": {"not_before": x509.Time({"utc_time": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}),
-                     "not_after": x509.Time({"utc_time": dt.datetime(2035, 1, 1, tzinfo=dt.UTC)})},
-        "subject": subject,
-        "subject_public_key_info": keys.PublicKeyInfo.load(public),
-    })
-    cert = x509.Certificate({"tbs_certificate": tbs, "signature_algorithm": {"algorithm": "ed25519"},
-                             "signature_value": key.sign(tbs.dump())})
-    signer: dict[str, Any] = {
-        "version": "v1",
-        "sid": acms.SignerIdentifier({"issuer_and_serial_number": acms.IssuerAndSerialNumber(
-            {"issuer": subject, "serial_number": 0x4D414348})}),
-        "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
-        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}),
-        "signature": core.OctetString(bytes(64)),
-    }
-    if timestamp:
-        token = acms.ContentInfo({"content_type": "data", "content": core.OctetString(b"placeholder token")})
-        signer["unsigned_attrs"] = [acms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]})]
-    signed = acms.SignedData({
-        "version": "v1",
-        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
-        "encap_content_info": {"content_type": "data"},
-        "certificates": [acms.CertificateChoices({"certificate": cert})] if certificate else [],
-        "signer_infos": [acms.SignerInfo(signer)],
-    })
-    der = acms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
-    if not ber:
-        return der
-    # BER as codesign writes it: the outer SEQUENCE with an indefinite length and end-of-contents octets
-    inner = _strip_header(der)
-    return b"\x30\x80" + inner + b"\x00\x00"
-
-
-def _strip_header(der: bytes) -> bytes:
-    first = der[1]
-    skip = 2 + (first & 0x7F if first & 0x80 else 0)
-    return der[skip:]
+    return _BUNDLES.placeholder_cms(team, TEST_PERSONA, timestamp=timestamp, ber=ber, certificate=certificate)
 
 
 # ----------------------------------------------------------------------------------- signature
