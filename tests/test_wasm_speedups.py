@@ -235,6 +235,8 @@ def test_wrong_argument_types_are_type_errors():
         speedups.read_exports(b"", 0, 0, 0, 10, Export, (1,))
     with pytest.raises(TypeError):
         speedups.skip_data_segments("text", 0, 0, 0)
+    with pytest.raises(ValueError, match="at most 32 kind names"):  # the kinds bit set has 32 bits
+        speedups.read_exports(b"\x01a\x46\x00", 0, 4, 1, 10, Export, ("k",) * 100)
 
 
 # ------------------------------------------------------------------------------------- globals

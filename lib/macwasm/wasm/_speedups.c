@@ -66,6 +66,10 @@ read_exports(PyObject *Py_UNUSED(module), PyObject *args)
         return NULL;
     }
     Py_ssize_t n_kinds = PyTuple_GET_SIZE(kind_names);
+    if (n_kinds > 32) { /* `kinds` is a bit set in an unsigned long, at least 32 bits everywhere */
+        PyErr_SetString(PyExc_ValueError, "at most 32 kind names");
+        return NULL;
+    }
     for (Py_ssize_t k = 0; k < n_kinds; k++) {
         if (!PyUnicode_Check(PyTuple_GET_ITEM(kind_names, k))) {
             PyErr_SetString(PyExc_TypeError, "kind_names must hold str");
@@ -78,7 +82,8 @@ read_exports(PyObject *Py_UNUSED(module), PyObject *args)
     }
     PyObject *result = NULL;
     PyObject *list = NULL;
-    if (pos < 0 || end < pos || end > view.len || count < 0 || count > end - pos || max_name < 0) {
+    /* each entry takes at least 3 bytes (length, kind, index): a larger count cannot fit */
+    if (pos < 0 || end < pos || end > view.len || count < 0 || count > (end - pos) / 3 || max_name < 0) {
         result = Py_None; /* cannot hold `count` entries: the exact reader reports where it ends */
         Py_INCREF(result);
         goto done;
