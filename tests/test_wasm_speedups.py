@@ -231,6 +231,12 @@ def test_the_c_functions_read_a_read_only_mmap(tmp_path):
 def test_wrong_argument_types_are_type_errors():
     with pytest.raises(TypeError):
         speedups.read_exports(b"", 0, 0, 0, 10, dict, ("func",))
+
+    class WithDict(tuple):  # instances carry a __dict__: the garbage collector must keep seeing them
+        pass
+
+    with pytest.raises(TypeError, match="without __dict__"):
+        speedups.read_exports(b"", 0, 0, 0, 10, WithDict, ("func",))
     with pytest.raises(TypeError):
         speedups.read_exports(b"", 0, 0, 0, 10, Export, (1,))
     with pytest.raises(TypeError):

@@ -61,8 +61,10 @@ read_exports(PyObject *Py_UNUSED(module), PyObject *args)
                           &PyTuple_Type, &kind_names)) {
         return NULL;
     }
-    if (!PyType_IsSubtype(export_type, &PyTuple_Type)) {
-        PyErr_SetString(PyExc_TypeError, "export_type must be a tuple subclass");
+    /* a tuple subclass with no instance dict or other slots: untracking its instances below is safe */
+    if (!PyType_IsSubtype(export_type, &PyTuple_Type) || export_type->tp_dictoffset != 0
+        || export_type->tp_basicsize != PyTuple_Type.tp_basicsize) {
+        PyErr_SetString(PyExc_TypeError, "export_type must be a tuple subclass without __dict__ or slots");
         return NULL;
     }
     Py_ssize_t n_kinds = PyTuple_GET_SIZE(kind_names);
