@@ -274,3 +274,35 @@ def test_a_run_broken_by_one_bad_global_reports_its_offset():
     result = assert_same(HEAD + B.section(6, payload))
     section_body = len(HEAD) + 1 + len(B.uleb(len(payload)))
     assert result[0] == "error" and result[2] == section_body + 2 + 300 * 5 + 1  # the mutability byte
+
+
+# ------------------------------------------------------------------------------- u32 vectors
+
+
+u32s = st.one_of(st.integers(0, 2**28 - 1).map(B.uleb),
+                 st.sampled_from([b"\x80\x80\x80\x80\x00", b"\xff\xff\xff\xff\x0f", b"\xff\xff\xff\xff\x1f",
+                                  b"\x80\x80\x80\x80\x80\x00", b"\x80"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(u32s, max_size=20), st.integers(-2, 2), st.binary(max_size=4))
+def test_u32_vectors_skipped_by_bisection_match_one_by_one_decoding(items, count_delta, tail):
+    """``_skip_u32s`` (continuation marks and bisection) against the exact reader, on its own."""
+    from macwasm.wasm.reader import Reader
+
+    data = b"".join(items) + tail
+    n = max(0, len(items) + count_delta)
+
+    def run(skip) -> tuple:
+        r = Reader(data, 0, len(data))
+        try:
+            skip(r)
+        except WasmFormatError as err:
+            return ("error", err.reason, err.offset)
+        return ("ok", r.pos)
+
+    def exact(r) -> None:
+        for _ in range(n):
+            r.u32("element function index")
+
+    assert run(lambda r: core._skip_u32s(r, n, "element function index")) == run(exact)
