@@ -29,11 +29,14 @@ GTA = "com.apple.security.get-task-allow"
 SANDBOX = "com.apple.security.app-sandbox"
 NETC = "com.apple.security.network.client"
 KAG = "keychain-access-groups"
+WRITE_ALLOWLIST = "com.apple.security.cs.jit-write-allowlist"
 SIGNED = {"signature_kind": "signed", "hardened_runtime": True, "has_timestamp": True}
 
 
 def T(ents: dict[str, Any] | None = None, **kw: Any) -> Target:
     kw.setdefault("input_form", "entitlements")
+    if "runtime" in kw:
+        kw["runtimes"] = tuple(kw.pop("runtime").split(";"))
     return Target(name="t", entitlements=ents if ents is not None else {}, **kw)
 
 
@@ -48,7 +51,7 @@ FIXTURES: dict[str, tuple[Target, Target]] = {
     "MW103": (T(flags(JIT), product_type="system-extension"),
               T({NE: NE_SYSEX, JIT: True}, product_type="network-extension")),
     "MW104": (T(flags(ES, CAM)), T(flags(ES, NETC))),
-    "MW105": (T(flags(INSTALL, UNS)), T(flags(INSTALL))),
+    "MW105": (T({NE: ["app-proxy-provider"], UNS: True}), T(flags(INSTALL, UNS))),
     "MW110": (T(runtime="wasmtime"), T(flags(UNS), runtime="wasmtime")),
     "MW111": (T(flags(JIT), runtime="wasmtime"), T(flags(JIT), runtime="wamr-aot", arch="arm64")),
     "MW112": (T(flags(UNS), runtime="wamr-aot", arch="arm64"), T(flags(JIT), runtime="wamr-aot", arch="arm64")),
@@ -58,6 +61,9 @@ FIXTURES: dict[str, tuple[Target, Target]] = {
     "MW115": (T(runtime="wasmtime-winch", arch="arm64"), T(flags(UNS), runtime="wasmtime-winch", arch="x86_64")),
     "MW116": (T(flags(JIT), runtime="wamr-aot", arch="arm64"), T(runtime="wasm3")),
     "MW117": (T(runtime="wasm2c", module_source="downloaded"), T(runtime="wasm2c", module_source="bundled")),
+    "MW118": (T(flags(JIT, WRITE_ALLOWLIST), runtime="wamr-aot", arch="arm64"),
+              T(flags(JIT), runtime="wamr-aot", arch="arm64")),
+    "MW119": (T(runtime="wazero"), T(flags(UNS), runtime="wazero")),
     "MW120": (T(flags(GTA)), T(flags(GTA), distribution="development")),
     "MW121": (T(**{**SIGNED, "hardened_runtime": False}), T(**SIGNED)),
     "MW122": (T(signature_kind="unsigned", hardened_runtime=False), T(**SIGNED)),
@@ -86,6 +92,11 @@ FIXTURES: dict[str, tuple[Target, Target]] = {
     "MW153": (T(flags(JIT), product_type="framework"), T(product_type="framework")),
     "MW160": (T(product_type_basis="inferred from the entitlement x"), T()),
     "MW161": (T(), T(runtime="wasm3")),
+    "MW170": (T({"CFBundleIdentifier": "com.example.app", "CFBundleExecutable": "App"}),
+              T({"CFBundleIdentifier": "com.example.app", SANDBOX: True})),
+    "MW171": (T(flags("com.apple.security.cs.allow-jti")),
+              T(flags(JIT, "com.apple.security.files.downloads.read-only"))),
+    "MW172": (T({JIT: "yes"}), T({JIT: "yes"}, input_form="options")),
 }
 
 
@@ -132,7 +143,7 @@ def test_error_resting_on_unconfirmed_runtime_fact_is_a_marked_warning() -> None
 def test_findings_show_the_runtime_confidence() -> None:
     result = evaluate(T(flags(JIT), runtime="v8"))  # inferred: allow-jit alone is not enough on Intel
     finding = next(f for f in result.findings if f.rule_id == "MW111")
-    assert "x86_64" in finding.message and "confidence: inferred" in finding.message
+    assert "x86_64" in finding.message and "evidence: inferred" in finding.message
     assert finding.confidence == "inferred" and finding.severity == "error"
 
 
@@ -153,8 +164,8 @@ def test_hardened_runtime_off_skips_jit_rules_but_fails_notarization() -> None:
 
 @pytest.fixture
 def data_copy(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("entitlements.csv", "product_types.csv", "runtimes.csv", "rules.csv", "module_sources.csv"):
-        shutil.copy(data_dir / name, tmp_path / name)
+    for table in data_dir.glob("*.csv"):
+        shutil.copy(table, tmp_path / table.name)
     monkeypatch.setenv("MACWASM_DATA", str(tmp_path))
     return tmp_path
 
@@ -162,9 +173,9 @@ def data_copy(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_facts_are_data_changing_a_row_changes_the_verdict(data_copy: Path) -> None:
     path = data_copy / "entitlements.csv"
     text = path.read_text()
-    old = f"{UNS},,hardened-runtime-exception,yes,no,"
+    old = f"{UNS},,boolean,hardened-runtime-exception,yes,no,"
     assert old in text
-    path.write_text(text.replace(old, f"{UNS},,hardened-runtime-exception,yes,yes,"))  # pretend it is tolerated
+    path.write_text(text.replace(old, f"{UNS},,boolean,hardened-runtime-exception,yes,yes,"))  # pretend it is tolerated
     assert "MW101" not in evaluate(T({ES: True, UNS: True})).rule_ids
 
 
@@ -176,18 +187,20 @@ def test_rule_wording_is_data(data_copy: Path) -> None:
 
 
 def test_a_bad_fact_value_is_refused_with_its_line(data_copy: Path) -> None:
-    path = data_copy / "runtimes.csv"
-    text = path.read_text().replace(",unsigned-memory,unsigned-memory,yes,yes,", ",unsigned-memory,jit,yes,yes,", 1)
-    path.write_text(text)
-    with pytest.raises(TableFormatError, match=r"line \d+: strategy_x86_64 'jit'"):
+    path = data_copy / "runtime_facts.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    number, line = next((i, x) for i, x in enumerate(lines, start=1) if x.startswith("wasmtime,strategy,"))
+    lines[number - 1] = line.replace(",unsigned-memory,", ",jit,", 1)
+    path.write_text("".join(lines))
+    with pytest.raises(TableFormatError, match=rf"line {number}: value of strategy 'jit'"):
         evaluate(T(runtime="wasmtime"))
 
 
-def test_every_fact_row_has_a_source_and_confidence(data_dir: Path) -> None:
+def test_every_fact_row_has_a_source_and_a_grade(data_dir: Path) -> None:
     import csv
 
-    for name in ("entitlements.csv", "product_types.csv", "runtimes.csv", "rules.csv", "module_sources.csv"):
+    for name in ("entitlements.csv", "product_types.csv", "rules.csv", "module_sources.csv"):
         with open(data_dir / name, newline="") as fh:
             for row in csv.DictReader(fh):
                 assert row["source"].strip(), (name, row)
-                assert row["confidence"] in ("verified", "inferred", "unconfirmed"), (name, row)
+                assert row["grade"] in ("code", "apple", "observed", "inferred", "unconfirmed"), (name, row)

@@ -26,6 +26,7 @@ from macwasm.policy.tables import (
     PLATFORMS,
     PRODUCT_TYPES,
 )
+from macwasm.policy.target import split_runtimes
 from macwasm.report.emit import printable, write_json
 
 FORMATS = ("table", "json", "sarif")
@@ -37,9 +38,10 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="what the executable is (default: inferred from the bundle or the entitlements)")
     parser.add_argument("--platform", choices=PLATFORMS, default="macos")
     parser.add_argument("--distribution", choices=DISTRIBUTIONS, default="developer-id")
-    parser.add_argument("--runtime", default=None, metavar="NAME_OR_STRATEGY",
-                        help="a runtime of data/runtimes.csv (wasmtime, wasmtime-pulley, wamr-aot, ...) or a "
-                        "strategy (interpreter, map-jit, unsigned-memory, aot-in-binary)")
+    parser.add_argument("--runtime", action="append", default=[], metavar="NAME_OR_STRATEGY",
+                        help="a runtime of data/runtimes.csv (wasmtime, wasmtime-pulley, wamr-aot, electron, ...) or a "
+                        "strategy (interpreter, map-jit, unsigned-memory, aot-in-binary); repeat it (or give a "
+                        "comma list) when one binary runs several engines: the entitlements needed are the union")
     parser.add_argument("--module-source", choices=MODULE_SOURCES, default=None)
     parser.add_argument("--module-kind", choices=MODULE_KINDS[:2], default=None)
     parser.add_argument("--arch", choices=ARCH_CHOICES, default="universal",
@@ -51,7 +53,7 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 
 def target_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"product_type": args.product_type, "platform": args.platform, "distribution": args.distribution,
-            "runtime": args.runtime, "arch": args.arch, "module_source": args.module_source,
+            "runtime": split_runtimes(args.runtime), "arch": args.arch, "module_source": args.module_source,
             "module_kind": args.module_kind}
 
 
@@ -94,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.entitlement:
         print("macwasm check: give a PATH or at least one --entitlement KEY[=VALUE]", file=sys.stderr)
         return EXIT_USAGE_OR_IO
-    opts = CheckOptions(**target_kwargs(args))
+    kwargs = target_kwargs(args)
+    kwargs["runtimes"] = kwargs.pop("runtime")
+    opts = CheckOptions(**kwargs)
     try:
         opts.validate()
         extra = parse_entitlement_options(args.entitlement)

@@ -16,8 +16,8 @@ from typing import Any
 from macwasm.policy.checker import CheckOptions, entitlements_target, parse_entitlement_options
 from macwasm.policy.context import Context
 from macwasm.policy.engine import Finding, TargetResult, evaluate
-from macwasm.policy.tables import CONFIDENCE, module_sources, product_types, runtimes
-from macwasm.policy.target import Target
+from macwasm.policy.tables import ARCHES, CONFIDENCE, Runtime, module_sources, product_types, runtimes
+from macwasm.policy.target import Target, split_runtimes
 
 _VERDICT_RANK = {"pass": 0, "warn": 1, "fail": 2}
 IN_PROCESS = "in-process"
@@ -77,9 +77,10 @@ def _jit_keys(ctx: Context) -> set[str]:
 
 def _needed(ctx: Context) -> list[str]:
     keys: dict[str, None] = {}
-    for _, needed in ctx.jit_needs.values():
-        for k in needed:
-            keys.setdefault(k, None)
+    for engine in ctx.engines:
+        for _, needed in ctx.jit_needs(engine).values():
+            for k in needed:
+                keys.setdefault(k, None)
     return list(keys)
 
 
@@ -93,29 +94,33 @@ def _try_runtime(base: Target, name: str, removals: set[str]) -> list[RuntimeOpt
     """The runtime in process with the keys it needs; for a system extension also in an XPC service."""
     rt = runtimes()[name]
     options = []
-    trial = base.with_changes(runtime=name, runtime_applies=True)
+    trial = base.with_changes(runtimes=(name,), runtime_applies=True)
     ctx = Context(trial)
     kept = {k: v for k, v in (base.entitlements or {}).items() if k not in removals and k not in _jit_keys(ctx)}
     needed = _needed(ctx)
     in_process = trial.with_changes(entitlements={**kept, **dict.fromkeys(needed, True)})
     result = evaluate(in_process)
-    options.append(RuntimeOption(name, rt.name, IN_PROCESS, result.verdict, sorted(needed), rt.confidence,
+    options.append(RuntimeOption(name, rt.name, IN_PROCESS, result.verdict, sorted(needed), _grade(rt),
                                  rt.speed_tier, _reasons(result, rt.notes)))
     if ctx.sysex and needed:
         service = Target(name=f"{base.name} (XPC service)", product_type="xpc-service", platform=base.platform,
-                         distribution=base.distribution, runtime=name, arch=base.arch,
+                         distribution=base.distribution, runtimes=(name,), arch=base.arch,
                          module_source=base.module_source, module_kind=base.module_kind,
                          entitlements=dict.fromkeys(needed, True), input_form=base.input_form)
         service_result = evaluate(service)
         # the extension itself then holds no JIT key and runs no runtime
-        host = evaluate(base.with_changes(entitlements=kept, runtime=None, runtime_applies=False))
+        host = evaluate(base.with_changes(entitlements=kept, runtimes=(), runtime_applies=False))
         verdict = max(service_result.verdict, host.verdict, key=_VERDICT_RANK.__getitem__)
         reasons = [f"the JIT runs in an XPC service holding only {', '.join(needed)} and no system-extension "
                    "entitlement; the extension talks to it over XPC"]
         reasons += _reasons(service_result, rt.notes)[:-1] + _reasons(host, rt.notes)
-        options.append(RuntimeOption(name, rt.name, SEPARATE, verdict, sorted(needed), rt.confidence,
+        options.append(RuntimeOption(name, rt.name, SEPARATE, verdict, sorted(needed), _grade(rt),
                                      rt.speed_tier, reasons))
     return options
+
+
+def _grade(rt: Runtime) -> str:
+    return rt.grade_of("strategy", ARCHES)
 
 
 def _rank_key(option: RuntimeOption) -> tuple[Any, ...]:
@@ -128,7 +133,8 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
            arch: str = "universal", module_source: str | None = None,
            module_kind: str | None = None) -> Plan:
     """The plan for one target; ``entitlements`` (dict or ``KEY[=VALUE]`` strings) are what it holds now."""
-    opts = CheckOptions(product_type, platform, distribution, runtime, arch, module_source, module_kind)
+    opts = CheckOptions(product_type, platform, distribution, split_runtimes(runtime), arch, module_source,
+                        module_kind)
     opts.validate()
     given: dict[str, Any] = {}
     if entitlements is not None:
@@ -143,18 +149,20 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
     ptype = product_types()[base.product_type]
     modules = {"module_source": source.module_source,
                "where": source.where if source.module_source == "downloaded" else ptype.wasm_location,
-               "covered_by": source.covered_by, "advice": source.advice, "confidence": source.confidence,
+               "covered_by": source.covered_by, "advice": source.advice, "confidence": source.grade,
                "source": source.source}
 
     names = [r.runtime for r in runtimes().values() if not r.is_strategy_only]
-    if runtime and runtime not in names:
-        names.append(runtime)
+    for name in split_runtimes(runtime):
+        if name not in names:
+            names.append(name)
     options = [o for name in names for o in _try_runtime(base, name, removals)]
     options.sort(key=_rank_key)
     for i, option in enumerate(options, start=1):
         option.rank = i
     target = {"product_type": base.product_type, "product_type_basis": base.product_type_basis,
-              "platform": platform, "distribution": distribution, "runtime": runtime, "arch": arch,
+              "platform": platform, "distribution": distribution, "runtime": ";".join(split_runtimes(runtime)) or None,
+              "arch": arch,
               "module_source": module_source, "module_kind": module_kind, "entitlements": sorted(given)}
     reasons = [f.to_dict() for f in result.findings]
     return Plan(target, result.verdict, reasons, add, remove, modules, options)

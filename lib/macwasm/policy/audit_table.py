@@ -21,7 +21,7 @@ from macwasm.errors import MacwasmError, TableFormatError
 from macwasm.policy.checker import CheckOptions
 from macwasm.policy.engine import Finding, TargetResult, evaluate, finding_order, verdict_of
 from macwasm.policy.tables import rules
-from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type
+from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type, split_runtimes
 
 #: columns that decide a verdict (``name`` only labels the row)
 KEY_COLUMNS = ("product_type", "platform", "distribution", "runtime", "arch", "module_source", "module_kind",
@@ -83,7 +83,7 @@ def row_target(row: Mapping[str, str], entitlements: Callable[[str], dict[str, A
 
     ents = entitlements(cell("entitlements"))
     opts = CheckOptions(product_type=cell("product_type") or None, platform=cell("platform", "macos"),
-                        distribution=cell("distribution", "developer-id"), runtime=cell("runtime") or None,
+                        distribution=cell("distribution", "developer-id"), runtimes=split_runtimes(cell("runtime")),
                         arch=cell("arch", "universal"), module_source=cell("module_source") or None,
                         module_kind=cell("module_kind") or None)
     opts.validate()

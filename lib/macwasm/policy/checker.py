@@ -21,6 +21,7 @@ from macwasm.policy.target import (
     parse_entitlement,
     present_keys,
     resolve_product_type,
+    split_runtimes,
     validate_options,
 )
 
@@ -34,18 +35,18 @@ class CheckOptions:
     product_type: str | None = None
     platform: str = "macos"
     distribution: str = "developer-id"
-    runtime: str | None = None
+    runtimes: tuple[str, ...] = ()
     arch: str = "universal"
     module_source: str | None = None
     module_kind: str | None = None
 
     def validate(self) -> None:
         validate_options(product_type=self.product_type, platform=self.platform, distribution=self.distribution,
-                         runtime=self.runtime, arch=self.arch, module_source=self.module_source,
+                         runtimes=self.runtimes, arch=self.arch, module_source=self.module_source,
                          module_kind=self.module_kind)
 
     def base(self) -> dict[str, Any]:
-        return {"platform": self.platform, "distribution": self.distribution, "runtime": self.runtime,
+        return {"platform": self.platform, "distribution": self.distribution, "runtimes": self.runtimes,
                 "arch": self.arch, "module_source": self.module_source, "module_kind": self.module_kind}
 
 
@@ -237,14 +238,15 @@ def parse_entitlement_options(specs: Iterable[str]) -> dict[str, Any]:
 def check(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (), *,
           entitlements: Mapping[str, Any] | Iterable[str] | None = None,
           product_type: str | None = None, platform: str = "macos", distribution: str = "developer-id",
-          runtime: str | None = None, arch: str = "universal", module_source: str | None = None,
+          runtime: str | Sequence[str] | None = None, arch: str = "universal", module_source: str | None = None,
           module_kind: str | None = None) -> list[TargetResult]:
     """Check inputs (or, with no path, the given entitlements alone); one result per executable.
 
     ``entitlements`` is a dict or ``KEY[=VALUE]`` strings; with paths they are added to each file's.
     Raises :class:`~macwasm.errors.MacwasmError` for unreadable input or an unknown option value.
     """
-    opts = CheckOptions(product_type, platform, distribution, runtime, arch, module_source, module_kind)
+    opts = CheckOptions(product_type, platform, distribution, split_runtimes(runtime), arch, module_source,
+                        module_kind)
     opts.validate()
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]

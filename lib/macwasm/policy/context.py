@@ -38,6 +38,7 @@ class Hit:
     confidence: str | None = None  # the weakest fact the finding rests on (None: the rule's own)
     remove: tuple[str, ...] = ()
     add: tuple[str, ...] = ()
+    reference: str | None = None  # a link of the finding's own (a caveat's evidence), else the rule's
 
 
 def join(keys: Any) -> str:
@@ -109,25 +110,20 @@ class Context:
         settled = any(self.facts[k].sysex_allows_jit == YES for k in self.sysex_keys)  # type: ignore[union-attr]
         return not settled and self.ptype.allow_jit == UNCONFIRMED
 
-    # ---------------------------------------------------------------- runtime
+    # ---------------------------------------------------------------- runtimes
     @cached_property
-    def runtime(self) -> Runtime | None:
-        if not self.target.runtime or not self.target.runtime_applies:
-            return None
-        return runtimes()[self.target.runtime]
+    def engines(self) -> tuple[Runtime, ...]:
+        """The runtimes that run in this binary (several engines in one process need the union of keys)."""
+        if not self.target.runtime_applies:
+            return ()
+        table = runtimes()
+        return tuple(table[name] for name in self.target.runtimes)
 
     @cached_property
     def arches(self) -> tuple[str, ...]:
         if self.target.platform == "ios":
             return ("arm64",)
         return ARCHES if self.target.arch == "universal" else (self.target.arch,)
-
-    def strategies(self, arch: str) -> tuple[str, ...]:
-        return self.runtime.strategies(arch) if self.runtime else ()
-
-    @cached_property
-    def runtime_confidence(self) -> str:
-        return self.runtime.confidence if self.runtime else "verified"
 
     def permitting_keys(self, strategy: str) -> list[str]:
         """Keys of this platform whose ``permits_strategy`` is ``strategy``, least powerful first."""
@@ -137,15 +133,27 @@ class Context:
         keys = self.permitting_keys(strategy)
         return keys[0] if keys else None
 
-    @cached_property
-    def jit_needs(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-        """arch -> (JIT strategies used, the key each needs), for the arches that JIT."""
+    def jit_needs(self, engine: Runtime) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """arch -> (JIT strategies the engine uses there, the key each needs), for the arches where it JITs."""
         out = {}
         for arch in self.arches:
-            used = tuple(s for s in self.strategies(arch) if s in JIT_STRATEGIES)
+            used = tuple(s for s in engine.strategies(arch) if s in JIT_STRATEGIES)
             if used:
                 out[arch] = (used, tuple(k for k in (self.needed_key(s) for s in used) if k))
         return out
+
+    @cached_property
+    def needs_by_engine(self) -> dict[str, tuple[str, ...]]:
+        """engine -> every JIT key it needs on the arches checked (for the several-engines messages)."""
+        out = {}
+        for engine in self.engines:
+            keys = dict.fromkeys(k for _, needed in self.jit_needs(engine).values() for k in needed)
+            out[engine.runtime] = tuple(keys)
+        return out
+
+    @cached_property
+    def required_keys(self) -> set[str]:
+        return {k for keys in self.needs_by_engine.values() for k in keys}
 
     def tolerated_in_sysex(self, key: str) -> bool:
         fact = lookup_entitlement(key, True)
@@ -173,9 +181,12 @@ def _permitting_keys(strategy: str, platform: str, _root_key: str) -> tuple[str,
     return tuple(dict.fromkeys(f.key for f in chosen))
 
 
-def group_arches(per_arch: dict[str, Any]) -> list[tuple[Any, str]]:
-    """Arches with the same value together: [(value, "arm64, x86_64"), ...] in arch order."""
+def group_arches(per_arch: dict[str, Any]) -> list[tuple[Any, tuple[str, ...]]]:
+    """Arches with the same value together: [(value, ("arm64", "x86_64")), ...] in arch order.
+
+    One finding per distinct fault: the same fault on both architectures is one finding naming both.
+    """
     groups: dict[Any, list[str]] = {}
     for arch, value in per_arch.items():
         groups.setdefault(value, []).append(arch)
-    return [(value, join(arches)) for value, arches in groups.items()]
+    return [(value, tuple(arches)) for value, arches in groups.items()]

@@ -13,7 +13,7 @@ from typing import Any
 
 from macwasm.policy import predicates as _predicates
 from macwasm.policy.context import Context, Hit
-from macwasm.policy.tables import UNCONFIRMED, Rule, rules
+from macwasm.policy.tables import UNCONFIRMED, Rule, rules, weakest
 from macwasm.policy.target import Target
 
 PREDICATES = _predicates.PREDICATES
@@ -48,7 +48,7 @@ class TargetResult:
     verdict: str
     findings: list[Finding] = field(default_factory=list)
     subject: str | None = None
-    runtime: str | None = None
+    runtimes: tuple[str, ...] = ()
 
     @property
     def rule_ids(self) -> list[str]:
@@ -71,7 +71,7 @@ def finding_order(finding: Finding) -> tuple[int, str]:
 
 
 def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
-    confidence = hit.confidence or rule.confidence
+    confidence = weakest((rule.grade, hit.confidence or rule.grade))
     severity = rule.severity
     params = {"log_message": rule.log_message, **hit.params}
     message = rule.message.format(**params)
@@ -81,9 +81,9 @@ def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
         if "UNCONFIRMED" not in message:
             message = f"UNCONFIRMED: {message}"
     return Finding(rule_id=rule.id, severity=severity, message=message, fix=rule.fix.format(**params),
-                   reference=rule.reference, subject=hit.subject or target.subject, confidence=confidence,
-                   title=rule.title, log_message=rule.log_message, diagnostic_id=rule.diagnostic_id,
-                   remove=hit.remove, add=hit.add)
+                   reference=hit.reference or rule.reference, subject=hit.subject or target.subject,
+                   confidence=confidence, title=rule.title, log_message=rule.log_message,
+                   diagnostic_id=rule.diagnostic_id, remove=hit.remove, add=hit.add)
 
 
 def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
@@ -102,4 +102,4 @@ def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
     findings.sort(key=finding_order)
     return TargetResult(target=target.name, product_type=target.product_type, verdict=verdict_of(findings),
                         findings=findings, subject=target.subject,
-                        runtime=target.runtime if target.runtime_applies else None)
+                        runtimes=target.runtimes if target.runtime_applies else ())

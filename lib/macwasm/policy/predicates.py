@@ -11,7 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from macwasm.policy.context import Context, Hit, group_arches, join
-from macwasm.policy.tables import JIT_STRATEGIES, NO, UNCONFIRMED, YES, keys_with
+from macwasm.policy.evidence import evidence_url
+from macwasm.policy.keys import (
+    all_keys,
+    closest_known,
+    is_entitlement_key,
+    known_keys,
+    looks_like,
+    plist_type,
+    shown_value,
+)
+from macwasm.policy.tables import (
+    JIT_STRATEGIES,
+    NO,
+    UNCONFIRMED,
+    YES,
+    Runtime,
+    fact_phrase,
+    keys_with,
+    lookup_entitlement,
+    weakest,
+)
 
 Predicate = Callable[[Context], Iterable[Hit]]
 PREDICATES: dict[str, Predicate] = {}
@@ -26,8 +46,8 @@ def predicate(rule_id: str) -> Callable[[Predicate], Predicate]:
     return register
 
 
-def _conf(ctx: Context) -> str:
-    return f"confidence: {ctx.runtime_confidence}"
+def _graded(grade: str) -> str:
+    return f"evidence: {grade}"
 
 
 # ------------------------------------------------------------------ system extensions (AMFI)
@@ -72,10 +92,10 @@ def sysex_marker_unconfirmed(ctx: Context) -> Iterator[Hit]:
               confidence=UNCONFIRMED)
 
 
-# ------------------------------------------------------------------ JIT and the runtime
+# ------------------------------------------------------------------ JIT and the runtimes
 
 def _jit_applies(ctx: Context) -> bool:
-    return ctx.runtime is not None and ctx.target.platform == "macos" and ctx.hardened_runtime_applies
+    return bool(ctx.engines) and ctx.target.platform == "macos" and ctx.hardened_runtime_applies
 
 
 def _holdable(ctx: Context, keys: Iterable[str]) -> bool:
@@ -83,100 +103,163 @@ def _holdable(ctx: Context, keys: Iterable[str]) -> bool:
     return not ctx.sysex or all(ctx.tolerated_in_sysex(k) for k in keys)
 
 
+def _falls_back(engine: Runtime, arches: Iterable[str]) -> bool:
+    """The engine switches to its interpreter by itself when it may not make memory executable."""
+    return all(engine.value("on_jit_denied", a) == "falls-back-to-interpreter" for a in arches)
+
+
+def _unmet(ctx: Context, engine: Runtime) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """arch -> (JIT strategies no held key permits, the key each needs)."""
+    held = set(ctx.ladder)
+    out = {}
+    for arch, (used, _needed) in ctx.jit_needs(engine).items():
+        missing = tuple(s for s in used if not set(ctx.permitting_keys(s)) & held)
+        if missing:
+            out[arch] = (missing, tuple(k for k in (ctx.needed_key(s) for s in missing) if k))
+    return out
+
+
+def _engine_params(engine: Runtime, arches: tuple[str, ...], **more: str) -> tuple[dict[str, str], str]:
+    grade = engine.grade_of("strategy", arches)
+    return {"runtime": engine.runtime, "arches": join(arches), "confidence": _graded(grade), **more}, grade
+
+
+def _missing_key_hits(ctx: Context, *, with_ladder: bool) -> Iterator[Hit]:
+    if not _jit_applies(ctx) or bool(ctx.ladder) != with_ladder:
+        return
+    for engine in ctx.engines:
+        for (missing, needed), arches in group_arches(_unmet(ctx, engine)):
+            if _falls_back(engine, arches) or not _holdable(ctx, needed):
+                continue
+            params, grade = _engine_params(engine, arches, strategy=join(missing), needed=join(needed),
+                                           keys=join(ctx.ladder))
+            yield Hit(params, confidence=grade, add=needed)
+
+
 @predicate("MW110")
 def jit_without_entitlement(ctx: Context) -> Iterator[Hit]:
-    if not _jit_applies(ctx) or ctx.ladder:
-        return
-    for (used, needed), arches in group_arches(ctx.jit_needs):
-        if _holdable(ctx, needed):
-            yield Hit({"runtime": ctx.runtime.runtime, "strategy": join(used), "arches": arches,  # type: ignore[union-attr]
-                       "needed": join(needed), "confidence": _conf(ctx)},
-                      confidence=ctx.runtime_confidence, add=needed)
+    yield from _missing_key_hits(ctx, with_ladder=False)
 
 
 @predicate("MW111")
 def jit_entitlement_mismatch(ctx: Context) -> Iterator[Hit]:
-    if not _jit_applies(ctx) or not ctx.ladder:
-        return
-    per_arch = {}
-    for arch, (used, _needed) in ctx.jit_needs.items():
-        missing = tuple(s for s in used if not set(ctx.permitting_keys(s)) & set(ctx.ladder))
-        if missing:
-            per_arch[arch] = (missing, tuple(ctx.needed_key(s) or "" for s in missing))
-    for (missing, needed), arches in group_arches(per_arch):
-        if _holdable(ctx, needed):
-            yield Hit({"runtime": ctx.runtime.runtime, "strategy": join(missing), "arches": arches,  # type: ignore[union-attr]
-                       "needed": join(needed), "keys": join(ctx.ladder), "confidence": _conf(ctx)},
-                      confidence=ctx.runtime_confidence, add=needed)
+    yield from _missing_key_hits(ctx, with_ladder=True)
 
 
 @predicate("MW112")
 def weaker_jit_entitlement(ctx: Context) -> Iterator[Hit]:
     if not _jit_applies(ctx):
         return
-    every = [ctx.strategies(a) for a in ctx.arches]
-    if not every or any(s != ("map-jit",) for s in every):
+    used = {s for e in ctx.engines for a in ctx.arches for s in e.strategies(a) if s in JIT_STRATEGIES}
+    if used != {"map-jit"}:
         return
-    weak = [k for k in ctx.ladder if ctx.facts[k].permits_strategy == "unsigned-memory"]  # type: ignore[union-attr]
+    weak = [k for k in ctx.ladder if ctx.facts[k].permits_strategy != "map-jit"  # type: ignore[union-attr]
+            and k not in ctx.required_keys]
     if weak:
-        yield Hit({"runtime": ctx.runtime.runtime, "arches": join(ctx.arches), "keys": join(weak),  # type: ignore[union-attr]
-                   "confidence": _conf(ctx)}, confidence=ctx.runtime_confidence, remove=tuple(weak))
+        grade = weakest(e.grade_of("strategy", ctx.arches) for e in ctx.engines)
+        yield Hit({"runtime": join(e.runtime for e in ctx.engines), "arches": join(ctx.arches), "keys": join(weak),
+                   "confidence": _graded(grade)}, confidence=grade, remove=tuple(weak))
 
 
 @predicate("MW113")
 def jit_ladder_multiple(ctx: Context) -> Iterator[Hit]:
     if len(ctx.ladder) < 2:
         return
-    required = {k for _, needed in ctx.jit_needs.values() for k in needed} if ctx.runtime else set()
-    extra = [k for k in ctx.ladder if k not in required]
-    if not extra:
+    if not ctx.engines:
+        roles = join(f"{k} for engines that use {ctx.facts[k].permits_strategy}"  # type: ignore[union-attr]
+                     for k in ctx.ladder)
+        yield Hit({"keys": join(ctx.ladder), "why": f"No runtime was given to say which it needs ({roles}).",
+                   "keep": "what its engines need"})
         return
-    keep = [k for k in ctx.ladder if k in required]
-    keep_text = join(keep) if keep else "the one the runtime needs (allow-jit for a MAP_JIT runtime)"
-    yield Hit({"keys": join(ctx.ladder), "keep": keep_text}, remove=tuple(extra) if keep else ())
+    extra = [k for k in ctx.ladder if k not in ctx.required_keys]
+    if not extra:
+        return  # every key is needed by one of the engines
+    needs = "; ".join(f"{name} needs {join(keys) or 'none of them'}" for name, keys in ctx.needs_by_engine.items())
+    yield Hit({"keys": join(ctx.ladder), "why": f"{needs}; none needs {join(extra)}.",
+               "keep": join(k for k in ctx.ladder if k in ctx.required_keys) or "none of them"},
+              remove=tuple(extra))
 
 
 @predicate("MW114")
 def runtime_impossible_in_sysex(ctx: Context) -> Iterator[Hit]:
-    if ctx.runtime is None or not ctx.sysex or ctx.target.platform != "macos":
+    if not ctx.engines or not ctx.sysex or ctx.target.platform != "macos":
         return
-    per_arch = {}
-    for arch, (used, needed) in ctx.jit_needs.items():
-        barred = tuple(k for k in needed if not ctx.tolerated_in_sysex(k))
-        if barred:
-            per_arch[arch] = (used, barred)
-    for (used, barred), arches in group_arches(per_arch):
-        yield Hit({"runtime": ctx.runtime.runtime, "strategy": join(used), "arches": arches, "needed": join(barred),
-                   "basis": ctx.basis, "confidence": _conf(ctx)}, confidence=ctx.runtime_confidence,
-                  remove=tuple(k for k in barred if k in ctx.present))
+    for engine in ctx.engines:
+        per_arch = {}
+        for arch, (used, needed) in ctx.jit_needs(engine).items():
+            barred = tuple(k for k in needed if not ctx.tolerated_in_sysex(k))
+            if barred:
+                per_arch[arch] = (used, barred)
+        for (used, barred), arches in group_arches(per_arch):
+            if _falls_back(engine, arches):
+                continue
+            params, grade = _engine_params(engine, arches, strategy=join(used), needed=join(barred), basis=ctx.basis)
+            yield Hit(params, confidence=grade, remove=tuple(k for k in barred if k in ctx.present))
 
 
 @predicate("MW115")
 def runtime_arch_unsupported(ctx: Context) -> Iterator[Hit]:
-    if ctx.runtime is None:
-        return
-    arches = [a for a in ctx.arches if "unsupported" in ctx.strategies(a)]
-    if arches:
-        yield Hit({"runtime": ctx.runtime.runtime, "arches": join(arches), "confidence": _conf(ctx)},
-                  confidence=ctx.runtime_confidence)
+    for engine in ctx.engines:
+        arches = tuple(a for a in ctx.arches if "unsupported" in engine.strategies(a))
+        if arches:
+            params, grade = _engine_params(engine, arches)
+            yield Hit(params, confidence=grade)
 
 
 @predicate("MW116")
 def runtime_caveat(ctx: Context) -> Iterator[Hit]:
-    rt = ctx.runtime
-    if rt is None or not rt.caveat:
-        return
-    arches = list(ctx.arches) if rt.caveat_arch == "any" else [a for a in ctx.arches if a == rt.caveat_arch]
-    if arches:
-        yield Hit({"runtime": rt.runtime, "arches": join(arches), "caveat": rt.caveat,
-                   "confidence": f"confidence: {rt.caveat_confidence}"}, confidence=rt.caveat_confidence)
+    for engine in ctx.engines:
+        for caveat in engine.caveats:
+            arches = tuple(a for a in ctx.arches if caveat.applies(a, ctx.target.product_type, ctx.present))
+            if arches:
+                yield Hit({"runtime": engine.runtime, "arches": join(arches), "caveat": caveat.text,
+                           "confidence": _graded(caveat.grade)}, confidence=caveat.grade,
+                          reference=evidence_url(caveat.evidence) or None)
 
 
 @predicate("MW117")
 def build_time_aot_downloaded(ctx: Context) -> Iterator[Hit]:
-    rt = ctx.runtime
-    if rt is not None and ctx.target.module_source == "downloaded" and rt.loads_downloaded_modules == NO:
-        yield Hit({"runtime": rt.runtime, "confidence": _conf(ctx)}, confidence=rt.confidence)
+    if ctx.target.module_source != "downloaded":
+        return
+    for engine in ctx.engines:
+        if engine.loads_downloaded_modules == NO:
+            grade = engine.grade_of("loads_downloaded_modules")
+            yield Hit({"runtime": engine.runtime, "confidence": _graded(grade)}, confidence=grade)
+
+
+@predicate("MW118")
+def entitlement_breaks_runtime(ctx: Context) -> Iterator[Hit]:
+    if not _jit_applies(ctx):
+        return
+    for key, fact in ctx.facts.items():
+        if fact is None or fact.conflict is None:
+            continue
+        name, value = fact.conflict
+        for engine in ctx.engines:
+            arches = tuple(a for a in ctx.arches if engine.value(name, a) == value)
+            if arches:
+                grade = weakest((fact.grade, *(engine.grade_of(name, (a,)) for a in arches)))
+                yield Hit({"runtime": engine.runtime, "arches": join(arches), "key": key,
+                           "does": fact_phrase(name, value), "quote": fact.quote, "confidence": _graded(grade)},
+                          confidence=grade, remove=(key,))
+
+
+@predicate("MW119")
+def jit_falls_back(ctx: Context) -> Iterator[Hit]:
+    """The engines that quietly run interpreted where the JIT is refused: slower, not a crash."""
+    if not _jit_applies(ctx):
+        return
+    for engine in ctx.engines:
+        per_arch = {}
+        for arch, (used, needed) in ctx.jit_needs(engine).items():
+            unmet = _unmet(ctx, engine).get(arch)
+            barred = tuple(k for k in needed if ctx.sysex and not ctx.tolerated_in_sysex(k))
+            if (unmet or barred) and _falls_back(engine, (arch,)):
+                per_arch[arch] = (used, tuple(dict.fromkeys((*(unmet[1] if unmet else ()), *barred))))
+        for (used, needed), arches in group_arches(per_arch):
+            grade = weakest((engine.grade_of("strategy", arches), engine.grade_of("on_jit_denied", arches)))
+            yield Hit({"runtime": engine.runtime, "arches": join(arches), "strategy": join(used),
+                       "needed": join(needed), "confidence": _graded(grade)}, confidence=grade)
 
 
 # ------------------------------------------------------------------ notarization
@@ -267,13 +350,14 @@ def wasm_in_code_location(ctx: Context) -> Iterator[Hit]:
 
 
 def _component_hits(ctx: Context, supports: tuple[str, ...]) -> Iterator[Hit]:
-    rt = ctx.runtime
-    if rt is None or rt.component_model not in supports:
-        return
-    for name, kind in ctx.module_kinds:
-        if kind == "component":
-            yield Hit({"subject_name": name, "runtime": rt.runtime, "support": rt.component_model,
-                       "confidence": _conf(ctx)}, subject=_file_subject(ctx, name), confidence=rt.confidence)
+    for engine in ctx.engines:
+        if engine.component_model not in supports:
+            continue
+        grade = engine.grade_of("component_model")
+        for name, kind in ctx.module_kinds:
+            if kind == "component":
+                yield Hit({"subject_name": name, "runtime": engine.runtime, "support": engine.component_model,
+                           "confidence": _graded(grade)}, subject=_file_subject(ctx, name), confidence=grade)
 
 
 def _file_subject(ctx: Context, name: str) -> str | None:
@@ -314,11 +398,11 @@ def not_a_loadable_module(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW150")
 def ios_jit(ctx: Context) -> Iterator[Hit]:
-    if ctx.runtime is None:
-        return
-    used = [s for s in ctx.strategies("arm64") if s in JIT_STRATEGIES]
-    if used:
-        yield Hit({"runtime": ctx.runtime.runtime, "strategy": join(used)}, confidence=ctx.runtime_confidence)
+    for engine in ctx.engines:
+        used = [st for st in engine.strategies("arm64") if st in JIT_STRATEGIES]
+        if used:
+            yield Hit({"runtime": engine.runtime, "strategy": join(used)},
+                      confidence=engine.grade_of("strategy", ("arm64",)))
 
 
 @predicate("MW151")
@@ -358,5 +442,59 @@ def product_type_inferred(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW161")
 def runtime_not_given(ctx: Context) -> Iterator[Hit]:
-    if not ctx.target.runtime and ctx.target.runtime_applies:
+    if not ctx.target.runtimes and ctx.target.runtime_applies:
         yield Hit()
+
+
+# ------------------------------------------------------------------ keys as written
+
+#: input forms whose values keep their plist types (options and table cells have no type syntax)
+_TYPED_FORMS = ("entitlements", "binary", "bundle", "profile")
+_EXAMPLES = {"boolean": "<true/>", "array": "<array><string>...</string></array>", "string": "<string>...</string>",
+             "dictionary": "<dict>...</dict>"}
+
+
+@predicate("MW170")
+def not_an_entitlements_file(ctx: Context) -> Iterator[Hit]:
+    t = ctx.target
+    if t.input_form != "entitlements" or not t.entitlements:
+        return
+    written = all_keys(t.entitlements)
+    if any(is_entitlement_key(k) for k in written):
+        return
+    guess = looks_like(written)
+    kind, examples = guess if guess else ("no kind of plist we know", written[:3])
+    yield Hit({"subject_name": t.subject or t.name, "count": str(len(written)), "kind": kind,
+               "examples": join(examples[:3])})
+
+
+@predicate("MW171")
+def unknown_entitlement_key(ctx: Context) -> Iterator[Hit]:
+    for key in all_keys(ctx.target.entitlements):
+        closest = closest_known(key)
+        if closest is None:
+            continue
+        meant = lookup_entitlement(closest, True)
+        if meant is not None and meant.relaxes_hardened_runtime == YES and ctx.sysex and meant.sysex_tolerated != YES:
+            consequence = (f"Spelt right it would be a relaxation this binary may not hold (MW101: it {ctx.basis}, "
+                           "and AMFI refuses it at launch); as written it grants nothing.")
+        elif meant is not None and meant.jit_ladder is not None:
+            consequence = "As written it grants nothing: the JIT rules judge the binary without it."
+        else:
+            consequence = "As written it grants nothing."
+        yield Hit({"key": key, "closest": closest, "consequence": consequence})
+
+
+@predicate("MW172")
+def entitlement_value_type(ctx: Context) -> Iterator[Hit]:
+    if ctx.target.input_form not in _TYPED_FORMS:
+        return
+    known = known_keys()
+    for key, value in (ctx.target.entitlements or {}).items():
+        expected = known.get(key)
+        if expected in (None, "any"):
+            continue
+        actual = plist_type(value)
+        if actual != expected:
+            yield Hit({"key": key, "actual": actual, "value": shown_value(value), "expected": expected,
+                       "example": _EXAMPLES.get(expected or "", expected or "")})

@@ -22,7 +22,12 @@ from macwasm.datafiles import data_path
 from macwasm.errors import TableFormatError
 
 YES, NO, UNCONFIRMED = "yes", "no", "unconfirmed"
-CONFIDENCE = ("verified", "inferred", "unconfirmed")
+#: how we know a fact, strongest first: read in the runtime's (or the kernel's) source, documented by
+#: Apple (documents, DTS), observed in a shipping product or a report, inferred from other facts, or
+#: unconfirmed (only a test on a Mac could settle it). A finding is as strong as its weakest fact.
+GRADES = ("code", "apple", "observed", "inferred", UNCONFIRMED)
+#: the older name of the same vocabulary, kept for the readers of ``confidence`` columns
+CONFIDENCE = GRADES
 SEVERITIES = ("error", "warning", "info")
 #: how a runtime makes code run, per architecture ("a+b": it needs both)
 STRATEGIES = ("interpreter", "map-jit", "unsigned-memory", "aot-in-binary", "out-of-process", "unsupported")
@@ -38,12 +43,53 @@ ARCHES = ("arm64", "x86_64")
 ARCH_CHOICES = ("arm64", "x86_64", "universal")
 MODULE_SOURCES = ("bundled", "downloaded")
 MODULE_KINDS = ("core-module", "component", "unknown-version", "not-wasm")
+#: plist value types an entitlement may expect (``value_type`` of entitlements.csv)
+VALUE_TYPES = ("boolean", "array", "string", "dictionary", "any")
+
+#: the facts a runtime row may state, with the values each may take (``strategy`` is checked by parts)
+RUNTIME_FACTS: dict[str, tuple[str, ...]] = {
+    "strategy": STRATEGIES,
+    "jit_write_api": ("pthread_jit_write_protect_np", "pthread_jit_write_with_callback_np", "none", "n/a"),
+    "map_jit_regions": ("one", "several", "n/a"),
+    "on_jit_denied": ("fails", "falls-back-to-interpreter", "n/a"),
+    "component_model": (YES, NO, "experimental", UNCONFIRMED, "n/a"),
+    "loads_downloaded_modules": (YES, NO),
+    "threads": (YES, NO, "experimental", UNCONFIRMED),
+    "gc": (YES, NO, "experimental", UNCONFIRMED),
+    "memory64": (YES, NO, "experimental", UNCONFIRMED),
+    "exceptions": (YES, NO, "experimental", UNCONFIRMED),
+    "simd": (YES, NO, "experimental", UNCONFIRMED),
+    "maintained": (YES, NO, "maintenance-only", "n/a"),
+}
+#: what a runtime fact value means, in words for messages (``fact_phrase`` falls back to "its FACT is VALUE")
+FACT_PHRASES: dict[tuple[str, str], str] = {
+    ("jit_write_api", "pthread_jit_write_protect_np"): "switches its JIT pages between writable and executable "
+    "with pthread_jit_write_protect_np",
+    ("map_jit_regions", "several"): "maps more than one MAP_JIT region",
+}
+
+
+def fact_phrase(fact: str, value: str) -> str:
+    return FACT_PHRASES.get((fact, value), f"has {fact.replace('_', ' ')} {value}")
+
+
+#: the facts every runtime row must state, because verdicts are drawn from them
+VERDICT_FACTS = ("strategy", "component_model", "loads_downloaded_modules")
+FACT_ARCHES = ("any", *ARCHES)
+
+
+def weakest(grades: Iterable[str]) -> str:
+    """The weakest of some grades (a finding claims no more than the facts it rests on)."""
+    found = [g for g in grades if g in GRADES]
+    return max(found, key=GRADES.index) if found else GRADES[0]
+
 
 
 @dataclass(frozen=True)
 class EntitlementFact:
     key: str
     value_pattern: str  # fnmatch pattern one string value must match ("" = any value)
+    value_type: str  # the plist type the system reads: boolean, array, string, dictionary
     category: str
     relaxes_hardened_runtime: str
     sysex_tolerated: str
@@ -51,6 +97,7 @@ class EntitlementFact:
     sysex_allows_jit: str
     jit_ladder: int | None
     permits_strategy: str
+    conflicts_with: str  # "fact=value" of a runtime this key breaks: jit_write_api=pthread_jit_write_protect_np
     restricted: str
     requires_key: str
     notary_rejects_true: str
@@ -58,9 +105,22 @@ class EntitlementFact:
     implies_product_type: str
     implies_rank: int | None
     allowed_in_system_extension: str
-    confidence: str
+    grade: str
+    quote: str
     notes: str
     source: str
+
+    @property
+    def confidence(self) -> str:
+        return self.grade
+
+    @property
+    def conflict(self) -> tuple[str, str] | None:
+        """(runtime fact, value) that this key breaks, if any."""
+        if not self.conflicts_with:
+            return None
+        fact, _, value = self.conflicts_with.partition("=")
+        return fact, value
 
     def matches_value(self, value: Any) -> bool:
         if not self.value_pattern:
@@ -82,35 +142,98 @@ class ProductType:
     app_store_requires_sandbox: str
     wasm_location: str
     notarization_signing: str
-    confidence: str
+    grade: str
     notes: str
     source: str
 
 
 @dataclass(frozen=True)
+class RuntimeFact:
+    """One fact about one runtime mode on one architecture, with the evidence it rests on.
+
+    A verdict acts on these cells, so each carries its ``grade`` (how we know: read in the
+    runtime's ``code``, documented by ``apple``, ``observed`` in a shipping product or a crash
+    report, ``inferred`` from other facts, or ``unconfirmed``) and its ``evidence``
+    (``owner/repo@commit:path:line`` for code, a URL otherwise) with the ``quote`` it rests on.
+    """
+
+    runtime: str
+    fact: str
+    arch: str  # arm64 | x86_64 | any
+    value: str
+    grade: str
+    evidence: str
+    quote: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RuntimeCaveat:
+    """A condition a runtime brings with it, in force only where its scope says so."""
+
+    id: str
+    runtime: str
+    arch: str  # arm64 | x86_64 | any
+    product_types: tuple[str, ...]  # () = every product type
+    unless_keys: tuple[str, ...]  # the caveat is silent when one of these entitlements is present
+    text: str
+    grade: str
+    evidence: str
+    quote: str
+
+    def applies(self, arch: str, product_type: str, present: Iterable[str]) -> bool:
+        return ((self.arch in ("any", arch)) and (not self.product_types or product_type in self.product_types)
+                and not set(self.unless_keys) & set(present))
+
+
+@dataclass(frozen=True)
 class Runtime:
+    """A runtime mode (engine, embedding or version range), its identity, and its facts per architecture."""
+
     runtime: str
     name: str
     family: str
+    embedding: str
+    versions: str
     mode: str
-    strategy_arm64: str
-    strategy_x86_64: str
     default_on_macos: str
-    component_model: str
-    loads_downloaded_modules: str
     speed_tier: int
     language: str
     license: str
-    confidence: str
-    caveat: str
-    caveat_arch: str
-    caveat_confidence: str
     notes: str
     source: str
+    facts: tuple[RuntimeFact, ...] = ()
+    caveats: tuple[RuntimeCaveat, ...] = ()
+
+    def fact(self, name: str, arch: str = "any") -> RuntimeFact | None:
+        """The arch-specific fact if there is one, else the one for ``any`` arch."""
+        found = None
+        for f in self.facts:
+            if f.fact == name:
+                if f.arch == arch:
+                    return f
+                if f.arch == "any":
+                    found = f
+        return found
+
+    def value(self, name: str, arch: str = "any", default: str = "") -> str:
+        f = self.fact(name, arch)
+        return f.value if f else default
 
     def strategies(self, arch: str) -> tuple[str, ...]:
-        cell = self.strategy_arm64 if arch == "arm64" else self.strategy_x86_64
-        return tuple(cell.split("+"))
+        return tuple(self.value("strategy", arch).split("+"))
+
+    def grade_of(self, name: str, arches: Iterable[str] = ("any",)) -> str:
+        """The weakest grade among the facts ``name`` on these arches (what a finding may claim)."""
+        return weakest(f.grade for f in (self.fact(name, a) for a in arches) if f is not None)
+
+    @property
+    def component_model(self) -> str:
+        return self.value("component_model", default="n/a")
+
+    @property
+    def loads_downloaded_modules(self) -> str:
+        return self.value("loads_downloaded_modules", default=YES)
 
     @property
     def is_strategy_only(self) -> bool:
@@ -133,7 +256,7 @@ class Rule:
     platforms: tuple[str, ...]  # () = all
     distributions: tuple[str, ...]  # () = all
     reads: tuple[str, ...]  # the target fields the predicate reads (lets audit judge per rule group)
-    confidence: str
+    grade: str
     status: str
     since: str
     source: str
@@ -144,16 +267,40 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class KnownKey:
+    """An entitlement key Apple defines that no rule judges: known, so it is never taken for a typo."""
+
+    key: str
+    value_type: str
+    platform: str
+    source: str
+
+
+@dataclass(frozen=True)
+class PlistKind:
+    """A key pattern that tells what kind of property list a file is (entitlements, Info.plist, launchd ...)."""
+
+    kind: str
+    key_pattern: str
+    entitlement_namespace: str
+    meaning: str
+    source: str
+
+    def matches(self, key: str) -> bool:
+        return fnmatch.fnmatchcase(key, self.key_pattern)
+
+
+@dataclass(frozen=True)
 class ModuleSource:
     module_source: str
     where: str
     covered_by: str
     advice: str
-    confidence: str
+    grade: str
     source: str
 
 
-def _read(name: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+def _read(name: str, columns: tuple[str, ...], *, source_column: str = "source") -> list[tuple[int, dict[str, str]]]:
     path = data_path(name)
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -169,8 +316,8 @@ def _read(name: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]
     except (csv.Error, UnicodeDecodeError) as exc:
         raise TableFormatError(f"not a readable CSV table: {exc}", path=str(path)) from None
     for line, row in rows:
-        if not row.get("source"):
-            raise TableFormatError(f"line {line}: every fact needs a source", path=str(path))
+        if not row.get(source_column):
+            raise TableFormatError(f"line {line}: every fact needs its {source_column}", path=str(path))
     return rows
 
 
@@ -206,9 +353,14 @@ def _entitlements(_root_key: str) -> tuple[EntitlementFact, ...]:
             _check(name, line, col, row[col], _TRI)
         _check(name, line, "sysex_allows_jit", row["sysex_allows_jit"], _TRI_NA)
         _check(name, line, "allowed_in_system_extension", row["allowed_in_system_extension"], _TRI_NA)
-        _check(name, line, "confidence", row["confidence"], CONFIDENCE)
+        _check(name, line, "grade", row["grade"], GRADES)
+        _check(name, line, "value_type", row["value_type"], VALUE_TYPES)
         _check(name, line, "platform", row["platform"], PLATFORMS)
         _check(name, line, "permits_strategy", row["permits_strategy"], ("", *JIT_STRATEGIES))
+        if row["conflicts_with"]:
+            fact, _, value = row["conflicts_with"].partition("=")
+            _check(name, line, "conflicts_with fact", fact, RUNTIME_FACTS)
+            _check(name, line, "conflicts_with value", value, RUNTIME_FACTS[fact])
         if row["implies_product_type"]:
             _check(name, line, "implies_product_type", row["implies_product_type"], PRODUCT_TYPES)
         values = {c: row[c] for c in cols}
@@ -227,7 +379,7 @@ def _product_types(_root_key: str) -> dict[str, ProductType]:
         _check(name, line, "relaxations_allowed", row["relaxations_allowed"], (YES, NO, "inherits"))
         _check(name, line, "allow_jit", row["allow_jit"], (YES, NO, UNCONFIRMED, "inherits"))
         _check(name, line, "can_embed_profile", row["can_embed_profile"], (YES, NO, "wrapper", "n/a"))
-        _check(name, line, "confidence", row["confidence"], CONFIDENCE)
+        _check(name, line, "grade", row["grade"], GRADES)
         out[row["product_type"]] = ProductType(**{c: row[c] for c in cols})
     missing = [p for p in PRODUCT_TYPES if p not in out]
     if missing:
@@ -235,24 +387,67 @@ def _product_types(_root_key: str) -> dict[str, ProductType]:
     return out
 
 
+def _runtime_facts(name: str = "runtime_facts.csv") -> dict[str, list[RuntimeFact]]:
+    cols = tuple(RuntimeFact.__dataclass_fields__)
+    out: dict[str, list[RuntimeFact]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for line, row in _read(name, cols, source_column="evidence"):
+        fact = _check(name, line, "fact", row["fact"], RUNTIME_FACTS)
+        _check(name, line, "arch", row["arch"], FACT_ARCHES)
+        for part in row["value"].split("+") if fact == "strategy" else (row["value"],):
+            _check(name, line, f"value of {fact}", part, RUNTIME_FACTS[fact])
+        _check(name, line, "grade", row["grade"], GRADES)
+        key = (row["runtime"], fact, row["arch"])
+        if key in seen:
+            raise TableFormatError(f"line {line}: a second {fact} fact for {row['runtime']} on {row['arch']}",
+                                   path=str(data_path(name)))
+        seen.add(key)
+        out.setdefault(row["runtime"], []).append(RuntimeFact(**{c: row[c] for c in cols}))
+    return out
+
+
+def _runtime_caveats(name: str = "runtime_caveats.csv") -> dict[str, list[RuntimeCaveat]]:
+    cols = tuple(RuntimeCaveat.__dataclass_fields__)
+    out: dict[str, list[RuntimeCaveat]] = {}
+    for line, row in _read(name, cols, source_column="evidence"):
+        _check(name, line, "arch", row["arch"], FACT_ARCHES)
+        _check(name, line, "grade", row["grade"], GRADES)
+        scope = () if row["product_types"] in ("", "*") else tuple(p.strip() for p in row["product_types"].split(";"))
+        for ptype in scope:
+            _check(name, line, "product_types", ptype, PRODUCT_TYPES)
+        unless = tuple(k.strip() for k in row["unless_keys"].split(";") if k.strip())
+        values: dict[str, Any] = {c: row[c] for c in cols}
+        out.setdefault(row["runtime"], []).append(RuntimeCaveat(**{**values, "product_types": scope,
+                                                                   "unless_keys": unless}))
+    return out
+
+
 @lru_cache(maxsize=4)
 def _runtimes(_root_key: str) -> dict[str, Runtime]:
     name = "runtimes.csv"
-    cols = tuple(f for f in Runtime.__dataclass_fields__ if f != "speed_tier")
+    cols = tuple(f for f in Runtime.__dataclass_fields__ if f not in ("speed_tier", "facts", "caveats"))
+    facts = _runtime_facts()
+    caveats = _runtime_caveats()
     out: dict[str, Runtime] = {}
     for line, row in _read(name, (*cols, "speed_tier")):
-        for col in ("strategy_arm64", "strategy_x86_64"):
-            for part in row[col].split("+"):
-                _check(name, line, col, part, STRATEGIES)
-        _check(name, line, "confidence", row["confidence"], CONFIDENCE)
-        _check(name, line, "component_model", row["component_model"],
-               (YES, NO, UNCONFIRMED, "experimental", "unknown"))
-        _check(name, line, "loads_downloaded_modules", row["loads_downloaded_modules"], (YES, NO))
-        _check(name, line, "caveat_arch", row["caveat_arch"], ("", "any", *ARCHES))
-        if row["caveat"]:
-            _check(name, line, "caveat_confidence", row["caveat_confidence"], CONFIDENCE)
+        key = row["runtime"]
+        if key in out:
+            raise TableFormatError(f"line {line}: duplicate runtime {key}", path=str(data_path(name)))
+        mine = tuple(facts.pop(key, ()))
+        stated = {(f.fact, f.arch) for f in mine}
+        for fact in VERDICT_FACTS:
+            arches = ("any",) if fact != "strategy" else None
+            if (fact, "any") in stated or (arches is None and all((fact, a) in stated for a in ARCHES)):
+                continue
+            raise TableFormatError(f"line {line}: runtime {key} has no {fact} fact (for every architecture) in "
+                                   "runtime_facts.csv: a verdict would rest on nothing", path=str(data_path(name)))
         tier = _int_or_none(name, line, "speed_tier", row["speed_tier"]) or 0
-        out[row["runtime"]] = Runtime(**{c: row[c] for c in cols}, speed_tier=tier)
+        out[key] = Runtime(**{c: row[c] for c in cols}, speed_tier=tier, facts=mine,
+                           caveats=tuple(caveats.pop(key, ())))
+    strays = sorted(set(facts) | set(caveats))
+    if strays:
+        raise TableFormatError(f"facts or caveats for runtime(s) not in runtimes.csv: {', '.join(strays)}",
+                               path=str(data_path(name)))
     return out
 
 
@@ -264,7 +459,7 @@ def _rules(_root_key: str) -> dict[str, Rule]:
     for line, row in _read(name, cols):
         _check(name, line, "severity", row["severity"], SEVERITIES)
         _check(name, line, "unconfirmed_severity", row["unconfirmed_severity"], SEVERITIES)
-        _check(name, line, "confidence", row["confidence"], CONFIDENCE)
+        _check(name, line, "grade", row["grade"], GRADES)
         if row["id"] in out:
             raise TableFormatError(f"line {line}: duplicate rule id {row['id']}", path=str(data_path(name)))
         values: dict[str, Any] = {c: row[c] for c in cols}
@@ -283,6 +478,29 @@ def _module_sources(_root_key: str) -> dict[str, ModuleSource]:
         _check(name, line, "module_source", row["module_source"], MODULE_SOURCES)
         out[row["module_source"]] = ModuleSource(**{c: row[c] for c in cols})
     return out
+
+
+@lru_cache(maxsize=4)
+def _known_keys(_root_key: str) -> dict[str, KnownKey]:
+    name = "apple_entitlement_keys.csv"
+    cols = tuple(KnownKey.__dataclass_fields__)
+    out = {}
+    for line, row in _read(name, cols):
+        _check(name, line, "value_type", row["value_type"], VALUE_TYPES)
+        _check(name, line, "platform", row["platform"], PLATFORMS)
+        out[row["key"]] = KnownKey(**{c: row[c] for c in cols})
+    return out
+
+
+@lru_cache(maxsize=4)
+def _plist_kinds(_root_key: str) -> tuple[PlistKind, ...]:
+    name = "plist_kinds.csv"
+    cols = tuple(PlistKind.__dataclass_fields__)
+    out = []
+    for line, row in _read(name, cols):
+        _check(name, line, "entitlement_namespace", row["entitlement_namespace"], (YES, NO))
+        out.append(PlistKind(**{c: row[c] for c in cols}))
+    return tuple(out)
 
 
 # The public accessors key the caches on MACWASM_DATA (a reviewer's corrected copy of the
@@ -309,6 +527,15 @@ def rules() -> dict[str, Rule]:
 
 def module_sources() -> dict[str, ModuleSource]:
     return _module_sources(_root())
+
+
+def known_apple_keys() -> dict[str, KnownKey]:
+    """Entitlement keys Apple defines beyond the ones entitlements.csv judges."""
+    return _known_keys(_root())
+
+
+def plist_kinds() -> tuple[PlistKind, ...]:
+    return _plist_kinds(_root())
 
 
 @lru_cache(maxsize=4)

@@ -22,8 +22,8 @@ from macwasm.policy.tables import (
     PRODUCT_TYPES,
     entitlement_facts,
     lookup_entitlement,
-    runtimes,
 )
+from macwasm.policy.tables import runtimes as _runtime_table
 
 #: what the input was: decides which facts are known (a plist has no signature, a bundle has)
 INPUT_FORMS = ("entitlements", "binary", "bundle", "profile", "module", "options", "table")
@@ -46,7 +46,9 @@ class Target:
     product_type_basis: str | None = None  # None: given by the user; else how it was inferred
     platform: str = "macos"
     distribution: str = "developer-id"
-    runtime: str | None = None
+    #: the engines that run wasm in this binary (an Electron app that also runs wasmtime has two);
+    #: the entitlements they need are the union of each one's
+    runtimes: tuple[str, ...] = ()
     arch: str = "universal"
     module_source: str | None = None
     module_kind: str | None = None
@@ -100,14 +102,29 @@ def validate_choice(name: str, value: str | None, allowed: Iterable[str]) -> Non
         raise InputError(f"{name} {value!r} is not one of {', '.join(allowed)}")
 
 
+def split_runtimes(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Runtime names as given: one name, a ``;`` or ``,`` list (the audit table's cell), or a sequence."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    names: dict[str, None] = {}
+    for item in items:
+        for part in str(item).replace(",", ";").split(";"):
+            if part.strip():
+                names.setdefault(part.strip(), None)
+    return tuple(names)
+
+
 def validate_options(*, product_type: str | None = None, platform: str | None = None,
-                     distribution: str | None = None, runtime: str | None = None, arch: str | None = None,
+                     distribution: str | None = None, runtimes: Iterable[str] = (), arch: str | None = None,
                      module_source: str | None = None, module_kind: str | None = None) -> None:
     """Refuse names the tables do not know, before anything is checked (a typo is a usage error)."""
     validate_choice("product type", product_type, PRODUCT_TYPES)
     validate_choice("platform", platform, PLATFORMS)
     validate_choice("distribution", distribution, DISTRIBUTIONS)
-    validate_choice("runtime", runtime, runtimes())
+    known = _runtime_table()
+    for name in runtimes:
+        validate_choice("runtime", name, known)
     validate_choice("arch", arch, ARCH_CHOICES)
     validate_choice("module source", module_source, MODULE_SOURCES)
     validate_choice("module kind", module_kind, MODULE_KINDS)

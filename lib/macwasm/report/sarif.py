@@ -46,7 +46,7 @@ def sarif_rules() -> list[dict[str, Any]]:
             "help": {"text": f"{rule.fix} Reference: {rule.reference}"},
             "helpUri": rule.reference,
             "defaultConfiguration": {"level": LEVELS[rule.severity]},
-            "properties": {"confidence": rule.confidence, "since": rule.since,
+            "properties": {"confidence": rule.grade, "since": rule.since,
                            "tags": ["macos", "code-signing", "webassembly"]},
         })
     return out
