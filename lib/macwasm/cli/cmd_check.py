@@ -46,6 +46,9 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--module-kind", choices=MODULE_KINDS[:2], default=None)
     parser.add_argument("--arch", choices=ARCH_CHOICES, default="universal",
                         help="architectures that must work (default: universal = arm64 and x86_64)")
+    parser.add_argument("--hardened-runtime", choices=("yes", "no"), default=None,
+                        help="whether the binary is signed with the Hardened Runtime (-o runtime), for inputs that "
+                        "carry no signature (a plist); a signature read from a binary wins")
     parser.add_argument("--entitlement", action="append", default=[], metavar="KEY[=VALUE]",
                         help="an entitlement the target holds, as if read from a file (repeatable; "
                         "VALUE: true/false, a,b,c list, or text)")
@@ -54,7 +57,8 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 def target_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"product_type": args.product_type, "platform": args.platform, "distribution": args.distribution,
             "runtime": split_runtimes(args.runtime), "arch": args.arch, "module_source": args.module_source,
-            "module_kind": args.module_kind}
+            "module_kind": args.module_kind,
+            "hardened_runtime": None if args.hardened_runtime is None else args.hardened_runtime == "yes"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,6 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="entitlements plist, codesign output, provisioning profile, Mach-O, bundle or .wasm")
     add_target_options(parser)
+    parser.add_argument("--module", action="append", default=[], metavar="M.wasm",
+                        help="a module the binary loads (repeatable): its kind (core module or component) and the "
+                        "proposals it uses are judged against the runtime")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.set_defaults(func=run)
 
@@ -88,8 +95,10 @@ def run(args: argparse.Namespace) -> int:
     from macwasm.policy.checker import (
         CheckOptions,
         entitlements_target,
+        module_file,
         parse_entitlement_options,
         targets_for_path,
+        with_modules,
     )
     from macwasm.policy.engine import evaluate
 
@@ -102,7 +111,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         opts.validate()
         extra = parse_entitlement_options(args.entitlement)
+        loaded = [module_file(m, location="given") for m in args.module]
     except MacwasmError as err:
+        if err.path is None:
+            err.with_path("--module")
         print(f"macwasm check: {printable(err.message)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO
 
@@ -112,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     def outcomes() -> Iterator[tuple[Any, dict[str, Any] | None]]:
         """``(result, None)`` per target or ``(None, error record)`` per unreadable input, as they come."""
         if not args.paths:
-            yield evaluate(entitlements_target(extra, opts)), None
+            yield evaluate(with_modules(entitlements_target(extra, opts), loaded, opts)), None
         for item in _expand(args.paths) if args.paths else []:
             path = item.path
             try:
@@ -130,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                              f"{exc}); please report it", "category": "internal"}
                 continue
             for target in targets:
-                yield evaluate(target), None
+                yield evaluate(with_modules(target, loaded, opts)), None
 
     def counted() -> Iterator[tuple[Any, dict[str, Any] | None]]:
         for result, error in outcomes():

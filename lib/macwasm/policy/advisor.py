@@ -131,7 +131,7 @@ def _rank_key(option: RuntimeOption) -> tuple[Any, ...]:
 def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, product_type: str | None = None,
            platform: str = "macos", distribution: str = "developer-id", runtime: str | None = None,
            arch: str = "universal", module_source: str | None = None,
-           module_kind: str | None = None) -> Plan:
+           module_kind: str | None = None, hardened_runtime: bool | None = None) -> Plan:
     """The plan for one target; ``entitlements`` (dict or ``KEY[=VALUE]`` strings) are what it holds now."""
     opts = CheckOptions(product_type, platform, distribution, split_runtimes(runtime), arch, module_source,
                         module_kind)

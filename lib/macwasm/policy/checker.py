@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from macwasm.policy.engine import TargetResult, evaluate
 from macwasm.policy.tables import lookup_entitlement
 from macwasm.policy.target import (
+    DEFAULT_PRODUCT_TYPE,
     Target,
     WasmFile,
     parse_entitlement,
@@ -39,6 +40,8 @@ class CheckOptions:
     arch: str = "universal"
     module_source: str | None = None
     module_kind: str | None = None
+    #: the Hardened Runtime as the signing step will set it, for inputs that do not carry a signature (a plist)
+    hardened_runtime: bool | None = None
 
     def validate(self) -> None:
         validate_options(product_type=self.product_type, platform=self.platform, distribution=self.distribution,
@@ -183,7 +186,7 @@ def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
         base["module_source"] = "bundled"
     # The runtime runs in the executables prepared for a JIT; with none prepared, in the main one.
     profile_keys = frozenset(facts.profile.entitlements) if facts.profile else None
-    items = [(None, v.label, facts.role or "app", v.entitlements, v.signature, facts.profile is not None,
+    items = [(None, v.label, facts.role or DEFAULT_PRODUCT_TYPE, v.entitlements, v.signature, facts.profile is not None,
               profile_keys, v.arch) for v in _variants(facts, entitlements, extra, opts.arch)]
     items += [(n, "", n.role, dict(n.entitlements or {}), n.signature, n.has_profile, None, opts.arch)
               for n in facts.nested]
@@ -204,19 +207,36 @@ def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
     return targets
 
 
-def module_target(path: str, opts: CheckOptions) -> Target:
-    """A ``.wasm`` path: its kind from the wasm inspector, its location when it sits in a bundle."""
+def module_file(path: str, *, location: str | None = None) -> WasmFile:
+    """A ``.wasm`` file as a module the engine sees: kind and traits from the wasm inspector.
+
+    ``location`` is where it sits in a bundle; outside any bundle it is the given ``location``
+    ("given" for a module named with ``--module``, "alone" for one checked on its own).
+    """
     from macwasm.wasm import inspect_path
 
     info = inspect_path(path)
     subject = display_path(path)
-    location = wasm_location(path)
-    wasm = (WasmFile(subject, location, info.kind),) if location else ()
-    ptype = opts.product_type or "app"
+    where = wasm_location(path) or location or "alone"
+    return WasmFile(subject, where, info.kind, tuple(info.traits))
+
+
+def module_target(path: str, opts: CheckOptions) -> Target:
+    """A ``.wasm`` path on its own: what it is, where it sits when in a bundle, and that it needs a binary."""
+    wasm = module_file(path)
     base = opts.base()
-    base["module_kind"] = None if wasm else info.kind
-    return Target(name=subject, subject=subject, product_type=ptype, input_form="module", wasm_files=wasm,
-                  **base)
+    return Target(name=wasm.path, subject=wasm.path, product_type=opts.product_type or DEFAULT_PRODUCT_TYPE,
+                  input_form="module", wasm_files=(wasm,), **base)
+
+
+def with_modules(target: Target, modules: Sequence[WasmFile], opts: CheckOptions | None = None) -> Target:
+    """The target with the modules its engine loads (only where the runtime runs), and what the options say of
+    the signing step where the input itself does not tell (a signature read from the binary wins)."""
+    if opts is not None and opts.hardened_runtime is not None and target.hardened_runtime is None:
+        target = target.with_changes(hardened_runtime=opts.hardened_runtime)
+    if not modules or not target.runtime_applies:
+        return target
+    return target.with_changes(wasm_files=(*target.wasm_files, *modules))
 
 
 def targets_for_path(path: str, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:
@@ -237,16 +257,18 @@ def parse_entitlement_options(specs: Iterable[str]) -> dict[str, Any]:
 
 def check(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (), *,
           entitlements: Mapping[str, Any] | Iterable[str] | None = None,
+          modules: Sequence[str | os.PathLike[str]] = (),
           product_type: str | None = None, platform: str = "macos", distribution: str = "developer-id",
           runtime: str | Sequence[str] | None = None, arch: str = "universal", module_source: str | None = None,
-          module_kind: str | None = None) -> list[TargetResult]:
+          module_kind: str | None = None, hardened_runtime: bool | None = None) -> list[TargetResult]:
     """Check inputs (or, with no path, the given entitlements alone); one result per executable.
 
     ``entitlements`` is a dict or ``KEY[=VALUE]`` strings; with paths they are added to each file's.
+    ``modules`` are ``.wasm`` files the binaries load (their kind and proposals are judged against the runtime).
     Raises :class:`~macwasm.errors.MacwasmError` for unreadable input or an unknown option value.
     """
     opts = CheckOptions(product_type, platform, distribution, split_runtimes(runtime), arch, module_source,
-                        module_kind)
+                        module_kind, hardened_runtime)
     opts.validate()
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -254,6 +276,7 @@ def check(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     extra: dict[str, Any] = {}
     if entitlements is not None:
         extra = dict(entitlements) if isinstance(entitlements, Mapping) else parse_entitlement_options(entitlements)
+    loaded = [module_file(os.fspath(m), location="given") for m in modules]
     if not paths:
-        return [evaluate(entitlements_target(extra, opts))]
-    return [evaluate(t) for path in paths for t in targets_for_path(path, opts, extra)]
+        return [evaluate(with_modules(entitlements_target(extra, opts), loaded, opts))]
+    return [evaluate(with_modules(t, loaded, opts)) for path in paths for t in targets_for_path(path, opts, extra)]

@@ -133,11 +133,20 @@ class Context:
         keys = self.permitting_keys(strategy)
         return keys[0] if keys else None
 
+    def effective_strategies(self, engine: Runtime, arch: str) -> tuple[str, ...]:
+        """The strategies the engine takes here: all of an ``a+b`` cell, or of ``a|b`` the first whose key is held
+        (the first of all when none is: the path the engine prefers)."""
+        parts = engine.strategies(arch)
+        if not engine.alternatives(arch):
+            return parts
+        held = set(self.ladder)
+        return next(((s,) for s in parts if set(self.permitting_keys(s)) & held), parts[:1])
+
     def jit_needs(self, engine: Runtime) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         """arch -> (JIT strategies the engine uses there, the key each needs), for the arches where it JITs."""
         out = {}
         for arch in self.arches:
-            used = tuple(s for s in engine.strategies(arch) if s in JIT_STRATEGIES)
+            used = tuple(s for s in self.effective_strategies(engine, arch) if s in JIT_STRATEGIES)
             if used:
                 out[arch] = (used, tuple(k for k in (self.needed_key(s) for s in used) if k))
         return out
@@ -172,6 +181,11 @@ class Context:
             out.append(("the module", self.target.module_kind))
         out.extend((w.path, w.kind) for w in self.target.wasm_files)
         return out
+
+    @cached_property
+    def module_traits(self) -> list[tuple[str, str]]:
+        """(module path, trait) for every trait of the modules the binary ships or loads."""
+        return [(w.path, t) for w in self.target.wasm_files for t in w.traits]
 
 
 @lru_cache(maxsize=64)

@@ -6,7 +6,10 @@ cell separated by `` ; `` (the first is the main one):
 - ``owner/repo@commit:path:line`` (or ``:line-line``): a line of a public repository's source, at
   the commit that was read (grade ``code``);
 - ``owner/repo@commit:path``: a whole file, e.g. a shipping product's entitlements (``observed``);
-- an ``https://`` URL: Apple's documents, a DTS forum answer, an issue or pull request.
+- an ``https://`` URL: Apple's documents, a DTS forum answer, an issue or pull request;
+- ``runtime_facts:<runtime>``: the same fact of another row (an ``inferred`` fact that follows from it).
+
+A code item may end in ``:<symbol>`` instead of a line number, where only the function's name could be read.
 
 :func:`evidence_url` turns the first two into GitHub links, so notebooks, the site and SARIF can
 show a "why we believe this" link beside every fact.
@@ -19,9 +22,10 @@ from dataclasses import dataclass
 
 _REPO_ITEM = re.compile(
     r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)@(?P<commit>[0-9a-f]{7,40})"
-    r"(?::(?P<path>[^:\s]+))?(?::(?P<first>\d+)(?:-(?P<last>\d+))?)?$"
+    r"(?::(?P<path>[^:\s]+))?(?::(?:(?P<first>\d+)(?:-(?P<last>\d+))?|(?P<symbol>[A-Za-z_][\w~]*)))?$"
 )
 _URL = re.compile(r"^https?://\S+$")
+_CROSS_REF = re.compile(r"^runtime_facts:(?P<runtime>[\w.-]+)$")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class EvidenceItem:
     path: str | None = None
     first_line: int | None = None
     last_line: int | None = None
+    symbol: str | None = None
+    same_as: str | None = None  # runtime_facts:<runtime>: the other row this one follows from
 
     @property
     def is_code_line(self) -> bool:
@@ -41,6 +47,8 @@ class EvidenceItem:
 
     @property
     def url(self) -> str:
+        if self.same_as is not None:
+            return ""
         if self.repo is None:
             return self.text
         base = f"https://github.com/{self.repo}"
@@ -59,12 +67,16 @@ def parse_item(text: str) -> EvidenceItem | None:
     text = text.strip()
     if _URL.match(text):
         return EvidenceItem(text)
+    ref = _CROSS_REF.match(text)
+    if ref:
+        return EvidenceItem(text, same_as=ref["runtime"])
     m = _REPO_ITEM.match(text)
     if not m:
         return None
     first = int(m["first"]) if m["first"] else None
     last = int(m["last"]) if m["last"] else None
-    return EvidenceItem(text, repo=m["repo"], commit=m["commit"], path=m["path"], first_line=first, last_line=last)
+    return EvidenceItem(text, repo=m["repo"], commit=m["commit"], path=m["path"], first_line=first, last_line=last,
+                        symbol=m["symbol"])
 
 
 def split_cell(cell: str) -> list[str]:
@@ -84,6 +96,6 @@ def parse_cell(cell: str) -> tuple[list[EvidenceItem], list[str]]:
 
 
 def evidence_url(cell: str) -> str:
-    """A link for the cell's main item ("" when it has none a browser can open)."""
+    """A link for the cell's first item a browser can open ("" when it has none)."""
     items, _ = parse_cell(cell)
-    return items[0].url if items else ""
+    return next((item.url for item in items if item.url), "")

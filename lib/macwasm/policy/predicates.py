@@ -30,6 +30,7 @@ from macwasm.policy.tables import (
     fact_phrase,
     keys_with,
     lookup_entitlement,
+    trait_facts,
     weakest,
 )
 
@@ -148,17 +149,27 @@ def jit_entitlement_mismatch(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW112")
 def weaker_jit_entitlement(ctx: Context) -> Iterator[Hit]:
-    if not _jit_applies(ctx):
+    """A legacy key where every engine could take the MAP_JIT path: it works, but allow-jit is the safer key."""
+    if not _jit_applies(ctx) or not ctx.engines:
         return
-    used = {s for e in ctx.engines for a in ctx.arches for s in e.strategies(a) if s in JIT_STRATEGIES}
-    if used != {"map-jit"}:
+    map_jit_keys = set(ctx.permitting_keys("map-jit"))
+    if map_jit_keys & set(ctx.ladder):
+        return  # allow-jit is held: a second key is MW113's matter
+    offers_map_jit = all("map-jit" in e.strategies(a) for e in ctx.engines for a in ctx.arches
+                         if set(e.strategies(a)) & set(JIT_STRATEGIES))
+    jits = [e for e in ctx.engines if any(set(e.strategies(a)) & set(JIT_STRATEGIES) for a in ctx.arches)]
+    if not jits or not offers_map_jit or any(_unmet(ctx, e) for e in jits):
         return
-    weak = [k for k in ctx.ladder if ctx.facts[k].permits_strategy != "map-jit"  # type: ignore[union-attr]
-            and k not in ctx.required_keys]
+    if any(c.applies(a, ctx.target.product_type, ctx.present, ctx.hardened_runtime_applies)
+           and set(c.unless_keys) & map_jit_keys
+           for e in jits for c in e.caveats for a in ctx.arches):
+        return  # the runtime's own caveat asks for allow-jit already (MW116)
+    weak = [k for k in ctx.ladder if ctx.facts[k].permits_strategy != "map-jit"]  # type: ignore[union-attr]
     if weak:
-        grade = weakest(e.grade_of("strategy", ctx.arches) for e in ctx.engines)
-        yield Hit({"runtime": join(e.runtime for e in ctx.engines), "arches": join(ctx.arches), "keys": join(weak),
-                   "confidence": _graded(grade)}, confidence=grade, remove=tuple(weak))
+        grade = weakest(e.grade_of("strategy", ctx.arches) for e in jits)
+        yield Hit({"runtime": join(e.runtime for e in jits), "arches": join(ctx.arches), "keys": join(weak),
+                   "confidence": _graded(grade)}, confidence=grade, remove=tuple(weak),
+                  add=tuple(ctx.permitting_keys("map-jit")[:1]))
 
 
 @predicate("MW113")
@@ -210,7 +221,8 @@ def runtime_arch_unsupported(ctx: Context) -> Iterator[Hit]:
 def runtime_caveat(ctx: Context) -> Iterator[Hit]:
     for engine in ctx.engines:
         for caveat in engine.caveats:
-            arches = tuple(a for a in ctx.arches if caveat.applies(a, ctx.target.product_type, ctx.present))
+            arches = tuple(a for a in ctx.arches if caveat.applies(a, ctx.target.product_type, ctx.present,
+                                                                   ctx.hardened_runtime_applies))
             if arches:
                 yield Hit({"runtime": engine.runtime, "arches": join(arches), "caveat": caveat.text,
                            "confidence": _graded(caveat.grade)}, confidence=caveat.grade,
@@ -375,6 +387,40 @@ def component_support_unconfirmed(ctx: Context) -> Iterator[Hit]:
     yield from _component_hits(ctx, ("experimental", UNCONFIRMED))
 
 
+def _feature_hits(ctx: Context, supports: tuple[str, ...]) -> Iterator[Hit]:
+    facts = trait_facts()
+    for engine in ctx.engines:
+        for path, trait in ctx.module_traits:
+            fact = facts.get(trait)
+            if fact is None or fact == "component_model":  # components: MW141/MW142
+                continue
+            value = engine.value(fact, default="")
+            if value in supports:
+                grade = engine.grade_of(fact)
+                yield Hit({"subject_name": path, "runtime": engine.runtime, "trait": trait, "support": value,
+                           "confidence": _graded(grade)}, subject=path, confidence=grade)
+
+
+@predicate("MW146")
+def module_feature_unsupported(ctx: Context) -> Iterator[Hit]:
+    yield from _feature_hits(ctx, (NO,))
+
+
+@predicate("MW148")
+def module_feature_unconfirmed(ctx: Context) -> Iterator[Hit]:
+    yield from _feature_hits(ctx, ("experimental", UNCONFIRMED))
+
+
+@predicate("MW147")
+def module_without_target(ctx: Context) -> Iterator[Hit]:
+    for wasm in ctx.target.wasm_files:
+        if wasm.location == "alone":
+            what = ("a WebAssembly component (version 0x1000d)" if wasm.kind == "component"
+                    else f"a {wasm.kind}" if wasm.kind != "not-wasm" else "not a WebAssembly module")
+            traits = f", using {join(wasm.traits)}" if wasm.traits else ""
+            yield Hit({"subject_name": wasm.path, "what": what + traits}, subject=wasm.path)
+
+
 @predicate("MW143")
 def downloaded_module_integrity(ctx: Context) -> Iterator[Hit]:
     if ctx.target.module_source == "downloaded":
@@ -399,7 +445,7 @@ def not_a_loadable_module(ctx: Context) -> Iterator[Hit]:
 @predicate("MW150")
 def ios_jit(ctx: Context) -> Iterator[Hit]:
     for engine in ctx.engines:
-        used = [st for st in engine.strategies("arm64") if st in JIT_STRATEGIES]
+        used = [st for st in ctx.effective_strategies(engine, "arm64") if st in JIT_STRATEGIES]
         if used:
             yield Hit({"runtime": engine.runtime, "strategy": join(used)},
                       confidence=engine.grade_of("strategy", ("arm64",)))

@@ -29,7 +29,10 @@ GRADES = ("code", "apple", "observed", "inferred", UNCONFIRMED)
 #: the older name of the same vocabulary, kept for the readers of ``confidence`` columns
 CONFIDENCE = GRADES
 SEVERITIES = ("error", "warning", "info")
-#: how a runtime makes code run, per architecture ("a+b": it needs both)
+#: what a finding says will happen to the product (rules.csv ``predicts``)
+PREDICTIONS = ("launch-refusal", "crash", "load-failure", "notarization-rejection", "store-rejection", "slower", "none")
+#: how a runtime makes code run, per architecture ("a+b": it needs both; "a|b": either suffices, the engine
+#: takes the path whose key the binary holds)
 STRATEGIES = ("interpreter", "map-jit", "unsigned-memory", "aot-in-binary", "out-of-process", "unsupported")
 #: strategies that create executable memory in the process (the JIT rules apply)
 JIT_STRATEGIES = ("map-jit", "unsigned-memory")
@@ -78,6 +81,12 @@ VERDICT_FACTS = ("strategy", "component_model", "loads_downloaded_modules")
 FACT_ARCHES = ("any", *ARCHES)
 
 
+def _strategy_parts(cell: str) -> list[str]:
+    if "+" in cell and "|" in cell:
+        return [cell]  # refused by the vocabulary check: one form per cell
+    return cell.replace("|", "+").split("+")
+
+
 def weakest(grades: Iterable[str]) -> str:
     """The weakest of some grades (a finding claims no more than the facts it rests on)."""
     found = [g for g in grades if g in GRADES]
@@ -105,6 +114,7 @@ class EntitlementFact:
     implies_product_type: str
     implies_rank: int | None
     allowed_in_system_extension: str
+    belongs_on: str  # any | container-app | extension: where a split plan puts the key
     grade: str
     quote: str
     notes: str
@@ -176,14 +186,16 @@ class RuntimeCaveat:
     arch: str  # arm64 | x86_64 | any
     product_types: tuple[str, ...]  # () = every product type
     unless_keys: tuple[str, ...]  # the caveat is silent when one of these entitlements is present
+    hardened_runtime_only: str  # yes: it is about what the Hardened Runtime enforces, silent when that is off
     text: str
     grade: str
     evidence: str
     quote: str
 
-    def applies(self, arch: str, product_type: str, present: Iterable[str]) -> bool:
+    def applies(self, arch: str, product_type: str, present: Iterable[str], hardened_runtime: bool = True) -> bool:
         return ((self.arch in ("any", arch)) and (not self.product_types or product_type in self.product_types)
-                and not set(self.unless_keys) & set(present))
+                and not set(self.unless_keys) & set(present)
+                and (hardened_runtime or self.hardened_runtime_only != YES))
 
 
 @dataclass(frozen=True)
@@ -221,7 +233,12 @@ class Runtime:
         return f.value if f else default
 
     def strategies(self, arch: str) -> tuple[str, ...]:
-        return tuple(self.value("strategy", arch).split("+"))
+        """Every strategy the engine needs on ``arch`` (for ``a|b``, the alternatives: see :meth:`alternatives`)."""
+        return tuple(_strategy_parts(self.value("strategy", arch)))
+
+    def alternatives(self, arch: str) -> bool:
+        """Whether the strategies on ``arch`` are alternatives (either suffices) rather than all needed."""
+        return "|" in self.value("strategy", arch)
 
     def grade_of(self, name: str, arches: Iterable[str] = ("any",)) -> str:
         """The weakest grade among the facts ``name`` on these arches (what a finding may claim)."""
@@ -246,6 +263,7 @@ class Rule:
     name: str
     severity: str
     unconfirmed_severity: str
+    predicts: str  # what happens to the product when the rule is right (launch-refusal, crash, ...): PREDICTIONS
     title: str
     checks: str
     message: str
@@ -288,6 +306,37 @@ class PlistKind:
 
     def matches(self, key: str) -> bool:
         return fnmatch.fnmatchcase(key, self.key_pattern)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a runtime can run for a product: in the binary, or in another process the product can start."""
+
+    placement: str
+    name: str
+    hosts_for: tuple[str, ...]  # the product types this placement can take the engine for
+    runs_as: str
+    launched_by: str
+    needs: str
+    grade: str
+    quote: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ModuleStorage:
+    """Where downloaded modules live for one kind of product, who fetches them and how they reach the engine."""
+
+    storage_case: str
+    applies_to: tuple[str, ...]
+    sandboxed: str  # yes | no | any
+    location: str
+    owner_and_mode: str
+    downloads: str
+    handoff: str
+    integrity: str
+    grade: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -355,6 +404,7 @@ def _entitlements(_root_key: str) -> tuple[EntitlementFact, ...]:
         _check(name, line, "allowed_in_system_extension", row["allowed_in_system_extension"], _TRI_NA)
         _check(name, line, "grade", row["grade"], GRADES)
         _check(name, line, "value_type", row["value_type"], VALUE_TYPES)
+        _check(name, line, "belongs_on", row["belongs_on"], ("any", "container-app", "extension"))
         _check(name, line, "platform", row["platform"], PLATFORMS)
         _check(name, line, "permits_strategy", row["permits_strategy"], ("", *JIT_STRATEGIES))
         if row["conflicts_with"]:
@@ -394,7 +444,7 @@ def _runtime_facts(name: str = "runtime_facts.csv") -> dict[str, list[RuntimeFac
     for line, row in _read(name, cols, source_column="evidence"):
         fact = _check(name, line, "fact", row["fact"], RUNTIME_FACTS)
         _check(name, line, "arch", row["arch"], FACT_ARCHES)
-        for part in row["value"].split("+") if fact == "strategy" else (row["value"],):
+        for part in _strategy_parts(row["value"]) if fact == "strategy" else (row["value"],):
             _check(name, line, f"value of {fact}", part, RUNTIME_FACTS[fact])
         _check(name, line, "grade", row["grade"], GRADES)
         key = (row["runtime"], fact, row["arch"])
@@ -412,6 +462,7 @@ def _runtime_caveats(name: str = "runtime_caveats.csv") -> dict[str, list[Runtim
     for line, row in _read(name, cols, source_column="evidence"):
         _check(name, line, "arch", row["arch"], FACT_ARCHES)
         _check(name, line, "grade", row["grade"], GRADES)
+        _check(name, line, "hardened_runtime_only", row["hardened_runtime_only"], (YES, NO))
         scope = () if row["product_types"] in ("", "*") else tuple(p.strip() for p in row["product_types"].split(";"))
         for ptype in scope:
             _check(name, line, "product_types", ptype, PRODUCT_TYPES)
@@ -459,6 +510,7 @@ def _rules(_root_key: str) -> dict[str, Rule]:
     for line, row in _read(name, cols):
         _check(name, line, "severity", row["severity"], SEVERITIES)
         _check(name, line, "unconfirmed_severity", row["unconfirmed_severity"], SEVERITIES)
+        _check(name, line, "predicts", row["predicts"], PREDICTIONS)
         _check(name, line, "grade", row["grade"], GRADES)
         if row["id"] in out:
             raise TableFormatError(f"line {line}: duplicate rule id {row['id']}", path=str(data_path(name)))
@@ -527,6 +579,72 @@ def rules() -> dict[str, Rule]:
 
 def module_sources() -> dict[str, ModuleSource]:
     return _module_sources(_root())
+
+
+def _product_list(name: str, line: int, column: str, text: str) -> tuple[str, ...]:
+    out = tuple(p.strip() for p in text.split(";") if p.strip())
+    for ptype in out:
+        _check(name, line, column, ptype, PRODUCT_TYPES)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _placements(_root_key: str) -> dict[str, Placement]:
+    name = "placements.csv"
+    cols = tuple(Placement.__dataclass_fields__)
+    out = {}
+    for line, row in _read(name, cols):
+        _check(name, line, "grade", row["grade"], GRADES)
+        values: dict[str, Any] = {c: row[c] for c in cols}
+        values["hosts_for"] = _product_list(name, line, "hosts_for", row["hosts_for"])
+        out[row["placement"]] = Placement(**values)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _module_storage(_root_key: str) -> tuple[ModuleStorage, ...]:
+    name = "module_storage.csv"
+    cols = tuple(ModuleStorage.__dataclass_fields__)
+    out = []
+    for line, row in _read(name, cols):
+        _check(name, line, "grade", row["grade"], GRADES)
+        _check(name, line, "sandboxed", row["sandboxed"], (YES, NO, "any"))
+        values: dict[str, Any] = {c: row[c] for c in cols}
+        values["applies_to"] = _product_list(name, line, "applies_to", row["applies_to"])
+        out.append(ModuleStorage(**values))
+    covered = {p for row in out for p in row.applies_to}
+    missing = [p for p in PRODUCT_TYPES if p not in covered and p != "framework"]
+    if missing:
+        raise TableFormatError(f"no storage case for product type(s) {', '.join(missing)}", path=str(data_path(name)))
+    return tuple(out)
+
+
+def placements() -> dict[str, Placement]:
+    return _placements(_root())
+
+
+def module_storage(product_type: str, sandboxed: bool) -> ModuleStorage | None:
+    """The storage case for a product type (a sandboxed app and a plain one differ)."""
+    for row in _module_storage(_root()):
+        if product_type in row.applies_to and row.sandboxed in ("any", YES if sandboxed else NO):
+            return row
+    return None
+
+
+@lru_cache(maxsize=4)
+def _trait_facts(_root_key: str) -> dict[str, str]:
+    name = "wasm_traits.csv"
+    out = {}
+    for line, row in _read(name, ("trait", "runtime_fact", "source")):
+        if row["runtime_fact"]:
+            _check(name, line, "runtime_fact", row["runtime_fact"], RUNTIME_FACTS)
+            out[row["trait"]] = row["runtime_fact"]
+    return out
+
+
+def trait_facts() -> dict[str, str]:
+    """Module trait -> the runtime fact that says whether a runtime supports it (threads -> threads ...)."""
+    return _trait_facts(_root())
 
 
 def known_apple_keys() -> dict[str, KnownKey]:

@@ -25,6 +25,9 @@ from macwasm.policy.tables import (
 )
 from macwasm.policy.tables import runtimes as _runtime_table
 
+#: what a target is checked as when nothing says otherwise
+DEFAULT_PRODUCT_TYPE = "app"
+
 #: what the input was: decides which facts are known (a plist has no signature, a bundle has)
 INPUT_FORMS = ("entitlements", "binary", "bundle", "profile", "module", "options", "table")
 _TRUE = ("true", "yes", "1")
@@ -33,16 +36,19 @@ _FALSE = ("false", "no", "0")
 
 @dataclass(frozen=True)
 class WasmFile:
+    """A module the binary ships or loads: where it sits, what it is, and which proposals it uses."""
+
     path: str
-    location: str  # resources | code | other
+    location: str  # resources | code | other (in a bundle) | given (named with --module, outside any bundle)
     kind: str
+    traits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
     subject: str | None = None  # path shown in findings / SARIF (relative where possible)
-    product_type: str = "app"
+    product_type: str = DEFAULT_PRODUCT_TYPE
     product_type_basis: str | None = None  # None: given by the user; else how it was inferred
     platform: str = "macos"
     distribution: str = "developer-id"
@@ -160,7 +166,7 @@ def resolve_product_type(given: str | None, role: str | None,
     inferred = infer_product_type(entitlements)
     if inferred:
         return inferred
-    return "app", "assumed: no product type given and the input does not say"
+    return DEFAULT_PRODUCT_TYPE, "assumed: no product type given and the input does not say"
 
 
 def known_keys() -> frozenset[str]:

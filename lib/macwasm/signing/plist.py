@@ -144,13 +144,20 @@ class _Reject(Exception):
 
 
 def _leading_junk(buf: bytes) -> int:
-    """Length of whitespace and UTF-8 BOMs before the first ``<`` (kept out of expat's sight)."""
+    """Length of whitespace, UTF-8 BOMs and comments before the first other markup (kept out of expat's sight).
+
+    Shipping entitlements files put a licence comment before ``<?xml`` (Signal Desktop) or spaces
+    (Node.js); strict XML refuses a declaration that is not at the very start, but Apple's parser,
+    and so codesign, accepts them. A comment is skipped only when it is closed.
+    """
     i = 0
     while i < len(buf):
         if buf[i] in _LEADING_WS:
             i += 1
         elif buf.startswith(_BOM_UTF8, i):
             i += 3
+        elif buf.startswith(b"<!--", i) and (end := buf.find(b"-->", i + 4)) >= 0:
+            i = end + 3
         else:
             break
     return i
