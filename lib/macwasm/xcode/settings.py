@@ -70,9 +70,9 @@ def settings_layer(settings: Mapping[str, Any], origin: str) -> list[Assignment]
 
 
 def _as_text(value: Any) -> str:
+    """A string list (``OTHER_CODE_SIGN_FLAGS = ("--timestamp", "-o", runtime)``) as Xcode's space-separated text."""
     if isinstance(value, list):
-        return " ".join(shlex.quote(v) if isinstance(v, str) and (not v or " " in v) and "$" not in v else str(v)
-                        for v in value)
+        return " ".join(str(v) for v in value)
     return value if isinstance(value, str) else str(value)
 
 
