@@ -416,3 +416,53 @@ def test_a_project_is_read_only(tmp_path: Path) -> None:
     check(str(proj))
     assert before == {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file()}
     assert os.listdir(proj) == ["project.pbxproj"]
+
+
+# ------------------------------------------------------------------------------------ the tables
+
+
+XCODE_TABLES = ("xcode_product_types.csv", "xcode_copy_destinations.csv", "xcode_build_settings.csv",
+                "xcode_engine_names.csv")
+
+
+def test_every_xcode_fact_row_has_a_source_and_confidence(data_dir: Path) -> None:
+    import csv
+
+    for name in XCODE_TABLES:
+        with open(data_dir / name, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows, name
+        for row in rows:
+            assert row["source"].strip(), (name, row)
+            assert row["confidence"] in ("verified", "inferred", "unconfirmed"), (name, row)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import shutil
+
+    copy = tmp_path / "data"
+    copy.mkdir()
+    for path in data_dir.glob("*.csv"):
+        shutil.copy(path, copy / path.name)
+    monkeypatch.setenv("MACWASM_DATA", str(copy))
+    return copy
+
+
+def test_engine_names_are_data(data_copy: Path) -> None:
+    path = data_copy / "xcode_engine_names.csv"
+    path.write_text(path.read_text().replace("package-product,WasmKit,WasmKit,interpreter,", "package-product,WasmKit,"
+                                             "WasmKit,wasm3,"))
+    r = results(FIX / "NetFilter" / "NetFilter.xcodeproj")[("com.example.netfilter.extension", "Debug")]
+    assert r.runtime == "wasm3"
+
+
+def test_product_type_mapping_is_data_and_a_bad_row_is_refused(data_copy: Path) -> None:
+    from macwasm.errors import TableFormatError
+
+    path = data_copy / "xcode_product_types.csv"
+    text = path.read_text()
+    path.write_text(text.replace("com.apple.product-type.driver-extension,driverkit-driver,",
+                                 "com.apple.product-type.driver-extension,gadget,"))
+    with pytest.raises(TableFormatError, match=r"line \d+: product_type 'gadget'"):
+        read_xcode_project(FIX / "DriverHost" / "DriverHost.xcodeproj")
