@@ -23,7 +23,8 @@ def test_check_entitlements_only_json_contract(cli) -> None:
 
 def test_check_pass_and_warn_exit_zero(cli) -> None:
     assert cli("check", "--entitlement", "com.apple.security.app-sandbox", "--runtime", "wasm3").returncode == 0
-    proc = cli("check", "--runtime", "wasmedge", "--module-kind", "component", "--entitlement", "com.apple.security.app-sandbox")
+    proc = cli("check", "--runtime", "wasmedge", "--module-kind", "component",
+               "--entitlement", "com.apple.security.app-sandbox")
     assert proc.returncode == 0 and "WARN" in proc.stdout
 
 

@@ -16,6 +16,8 @@ from macwasm.errors import TableFormatError
 from macwasm.policy.engine import PREDICATES, evaluate
 from macwasm.policy.tables import rules
 from macwasm.policy.target import Target, WasmFile
+from macwasm.xcode import model as xn
+from macwasm.xcode.model import Note
 
 JIT = "com.apple.security.cs.allow-jit"
 UNS = "com.apple.security.cs.allow-unsigned-executable-memory"
@@ -104,6 +106,12 @@ FIXTURES: dict[str, tuple[Target, Target]] = {
     "MW171": (T(flags("com.apple.security.cs.allow-jti")),
               T(flags(JIT, "com.apple.security.files.downloads.read-only"))),
     "MW172": (T({JIT: "yes"}), T({JIT: "yes"}, input_form="options")),
+    **{rule: (T(build_notes=(Note(kind, "CODE_SIGN_ENTITLEMENTS", "X", "p/project.pbxproj"),), runtime="wasm3"),
+              T(build_notes=(Note("other", "CODE_SIGN_ENTITLEMENTS", "X"),), runtime="wasm3"))
+       for rule, kind in (("MW180", xn.UNRESOLVED_VARIABLE), ("MW181", xn.MISSING_FILE),
+                          ("MW182", xn.BUILD_LOCATION), ("MW183", xn.UNSUPPORTED_SETTING),
+                          ("MW184", xn.OPTIONAL_INCLUDE_MISSING), ("MW185", xn.BAD_ENTITLEMENTS),
+                          ("MW186", xn.ENGINE), ("MW187", xn.WASM_DESTINATION_UNKNOWN))},
 }
 
 

@@ -102,6 +102,30 @@ class TableFormatError(MacwasmError):
     """A target table handed to ``audit`` is malformed."""
 
 
+class XcodeProjectError(MacwasmError):
+    """An Xcode project, workspace or ``.xcconfig`` is malformed, too large, or includes itself.
+
+    Text formats have lines: ``line`` (1-based) is given next to the byte ``offset`` so that an
+    editor can jump to the place.
+    """
+
+    def __init__(self, reason: str, *, path: str | None = None, offset: int | None = None,
+                 category: str | None = None, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(reason, path=path, offset=offset, category=category)
+
+    @property
+    def message(self) -> str:
+        if self.line is None:
+            return super().message
+        parts = [str(self.path)] if self.path is not None else []
+        where = f"line {self.line}" + (f" (offset 0x{self.offset:x})" if self.offset is not None else "")
+        return ": ".join([*parts, where, self.reason])
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "line": self.line}
+
+
 @dataclass(frozen=True)
 class ErrorRecord:
     """An error as a plain value, for batch results that go on past a bad file."""

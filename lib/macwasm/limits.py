@@ -217,3 +217,42 @@ WALK_MAX_DEPTH = 256
 LIMITS.append(Limit("WALK_MAX_DEPTH", WALK_MAX_DEPTH, "levels",
                     "folder levels searched below a PATH argument (deeper folders are reported, not searched)",
                     "ours (real trees are < 30 deep; Python's recursion limit is 1,000)"))
+
+# --- XCODE: Xcode projects, workspaces and .xcconfig files read by `check X.xcodeproj` (xcode/). The largest real
+# project.pbxproj files (generated ones of big apps) run to a few MB and a few hundred thousand objects; they nest
+# about 6 levels. Xcode itself sets no documented include-depth cap for xcconfig files; real chains are 2-4 deep.
+# The expansion caps stop a setting that refers to itself twice per level ($(A) = $(B)$(B) ...) from growing
+# exponentially, the way the plist element cap stops a billion-laughs plist.
+XCODE_MAX_PBXPROJ_SIZE = 64 * MiB
+XCODE_MAX_OBJECTS = 1_000_000
+XCODE_MAX_NESTING = 64
+XCODE_MAX_TARGET_CONFIGS = 20_000
+XCODE_MAX_XCCONFIG_SIZE = 4 * MiB
+XCODE_MAX_INCLUDE_DEPTH = 32
+XCODE_MAX_XCCONFIG_FILES = 512
+XCODE_MAX_WORKSPACE_SIZE = 4 * MiB
+XCODE_MAX_WORKSPACE_PROJECTS = 1_000
+XCODE_MAX_EXPANSION_DEPTH = 64
+XCODE_MAX_SETTING_LENGTH = 64 * 1024
+
+LIMITS.extend([
+    Limit("XCODE_MAX_PBXPROJ_SIZE", XCODE_MAX_PBXPROJ_SIZE, "bytes", "one project.pbxproj", "ours"),
+    Limit("XCODE_MAX_OBJECTS", XCODE_MAX_OBJECTS, "objects", "objects in one project.pbxproj",
+          "ours (large real projects hold tens of thousands)"),
+    Limit("XCODE_MAX_NESTING", XCODE_MAX_NESTING, "levels", "nested dictionaries/arrays in a project.pbxproj",
+          "ours (Xcode writes about 6; checked before the recursive parser runs)"),
+    Limit("XCODE_MAX_TARGET_CONFIGS", XCODE_MAX_TARGET_CONFIGS, "pairs",
+          "native targets x build configurations judged in one project", "ours"),
+    Limit("XCODE_MAX_XCCONFIG_SIZE", XCODE_MAX_XCCONFIG_SIZE, "bytes", "one .xcconfig file", "ours"),
+    Limit("XCODE_MAX_INCLUDE_DEPTH", XCODE_MAX_INCLUDE_DEPTH, "levels", "nested #include in .xcconfig files",
+          "ours (real chains are 2-4 deep)"),
+    Limit("XCODE_MAX_XCCONFIG_FILES", XCODE_MAX_XCCONFIG_FILES, "files",
+          ".xcconfig files read for one project (includes counted each time they are read)", "ours"),
+    Limit("XCODE_MAX_WORKSPACE_SIZE", XCODE_MAX_WORKSPACE_SIZE, "bytes", "one contents.xcworkspacedata", "ours"),
+    Limit("XCODE_MAX_WORKSPACE_PROJECTS", XCODE_MAX_WORKSPACE_PROJECTS, "entries",
+          "FileRef and Group entries in one workspace", "ours"),
+    Limit("XCODE_MAX_EXPANSION_DEPTH", XCODE_MAX_EXPANSION_DEPTH, "levels",
+          "nested $(VAR) references followed while resolving one build setting", "ours"),
+    Limit("XCODE_MAX_SETTING_LENGTH", XCODE_MAX_SETTING_LENGTH, "characters",
+          "one build setting's value after $(VAR) expansion", "ours (real values are < 1 KB)"),
+])

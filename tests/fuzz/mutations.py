@@ -21,6 +21,7 @@ SEED_DIRS: dict[str, list[str]] = {
     "macho": ["tests/fixtures/macho", "tests/fuzz/corpus/macho"],
     "der": ["tests/fixtures/der", "tests/fuzz/corpus/der"],
     "explain": ["data/samples/logs", "tests/fuzz/corpus/explain"],
+    "xcode": ["tests/fixtures/xcode", "tests/fuzz/corpus/xcode"],
 }
 
 MAX_SEED_SIZE = 256 * 1024

@@ -132,6 +132,21 @@ def explain(data: bytes) -> None:
         raise InvariantBroken("negative counts")
 
 
+def xcode(data: bytes) -> None:
+    from macwasm.xcode.pbxproj import parse_pbxproj
+
+    try:
+        project = parse_pbxproj(data, path="fuzz.pbxproj", xcodeproj="/nonexistent/Fuzz.xcodeproj")
+    except _errors().XcodeProjectError as err:
+        _check_offset(err, len(data))
+        if err.line is not None and not 1 <= err.line <= data.count(b"\n") + 1:
+            raise InvariantBroken(f"error line {err.line} lies outside the input: {err}") from None
+        return
+    for target in project.targets:
+        if not isinstance(target.name, str) or not all(isinstance(c.settings, dict) for c in target.configurations):
+            raise InvariantBroken(f"target {target!r} is not typed as promised")
+
+
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in [
@@ -142,5 +157,6 @@ TARGETS: dict[str, Target] = {
         Target("macho", "macwasm.signing.macho", "MachOFormatError", macho),
         Target("der", "macwasm.signing.der", "DerFormatError", der),
         Target("explain", "macwasm.policy.explain", "LogFormatError", explain),
+        Target("xcode", "macwasm.xcode.pbxproj", "XcodeProjectError", xcode),
     ]
 }

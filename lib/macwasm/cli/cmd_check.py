@@ -1,7 +1,8 @@
 """``macwasm check PATH... [target options]``: will it notarize, launch and load its modules?
 
 PATH is anything the signing reader reads (entitlements plist, ``codesign`` output, profile,
-Mach-O, bundle) or a ``.wasm`` module; with ``--entitlement KEY[=VALUE]`` no PATH is needed.
+Mach-O, bundle), a ``.wasm`` module, or an ``.xcodeproj`` / ``.xcworkspace`` (each target in each
+build configuration judged before anything is built); with ``--entitlement KEY[=VALUE]`` no PATH is needed.
 Exit 0 when every target passes or only warns, 1 when any finding is an error (or an input is
 malformed), 2 on a usage error or an input that cannot be read.
 """
@@ -69,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and if not, why and what to change (rules: data/rules.csv). Reads only.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="entitlements plist, codesign output, provisioning profile, Mach-O, bundle or .wasm")
+                        help="entitlements plist, codesign output, provisioning profile, Mach-O, bundle, .wasm, "
+                        ".xcodeproj or .xcworkspace")
     add_target_options(parser)
     parser.add_argument("--module", action="append", default=[], metavar="M.wasm",
                         help="a module the binary loads (repeatable): its kind (core module or component) and the "
@@ -79,15 +81,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _expand(paths: list[str]) -> list[InputItem]:
-    """Folders are searched for signing inputs and modules; a .wasm file named explicitly is taken as is."""
+    """Folders are searched for signing inputs and modules; a .wasm file named explicitly is taken as is.
+
+    An ``.xcodeproj`` is one input (never searched); an ``.xcworkspace`` stands for the projects it
+    lists, each judged once however many workspaces or folders name it.
+    """
+    from macwasm.policy.xcode import xcode_items
     from macwasm.signing.reader import iter_signing_items
+    from macwasm.xcode import is_xcode_input
 
     out: list[InputItem] = []
+    projects: set[str] = set()
     for path in paths:
         if path.lower().endswith(".wasm") and not os.path.isdir(path):
             out.append(InputItem(path))
-        else:
-            out.extend(iter_signing_items([path], include_wasm=True))
+            continue
+        for item in iter_signing_items([path], include_wasm=True, include_xcode=True):
+            for one in xcode_items(item.path) if item.error is None and is_xcode_input(item.path) else [item]:
+                key = os.path.realpath(one.path) if one.error is None and is_xcode_input(one.path) else None
+                if key is None or key not in projects:
+                    out.append(one)
+                    projects.update([key] if key else [])
     return out
 
 

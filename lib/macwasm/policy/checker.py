@@ -242,6 +242,12 @@ def with_modules(target: Target, modules: Sequence[WasmFile], opts: CheckOptions
 def targets_for_path(path: str, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:
     if path.lower().endswith(".wasm") and not os.path.isdir(path):
         return [module_target(path, opts)]
+    from macwasm.xcode import is_xcode_input
+
+    if is_xcode_input(path):
+        from macwasm.policy.xcode import xcode_targets
+
+        return xcode_targets(path, opts, extra)
     from macwasm.signing.reader import read_signing_facts
 
     return targets_from_facts(read_signing_facts(path), opts, extra)

@@ -49,14 +49,16 @@ class TargetResult:
     findings: list[Finding] = field(default_factory=list)
     subject: str | None = None
     runtimes: tuple[str, ...] = ()
+    group: tuple[tuple[str, str], ...] = ()  # e.g. project / target / configuration of an Xcode target
 
     @property
     def rule_ids(self) -> list[str]:
         return [f.rule_id for f in self.findings]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "product_type": self.product_type, "verdict": self.verdict,
-                "findings": [f.to_dict() for f in self.findings]}
+        out = {"target": self.target, "product_type": self.product_type, "verdict": self.verdict,
+               "findings": [f.to_dict() for f in self.findings]}
+        return {**dict(self.group), **out} if self.group else out
 
 
 def verdict_of(findings: list[Finding]) -> str:
@@ -81,9 +83,16 @@ def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
         if "UNCONFIRMED" not in message:
             message = f"UNCONFIRMED: {message}"
     return Finding(rule_id=rule.id, severity=severity, message=message, fix=rule.fix.format(**params),
-                   reference=hit.reference or rule.reference, subject=hit.subject or target.subject,
+                   reference=hit.reference or rule.reference, subject=hit.subject or _default_subject(rule, target),
                    confidence=confidence, title=rule.title, log_message=rule.log_message,
                    diagnostic_id=rule.diagnostic_id, remove=hit.remove, add=hit.add)
+
+
+def _default_subject(rule: Rule, target: Target) -> str | None:
+    """A finding about entitlement keys points at the entitlements file when that is not the target's subject."""
+    if target.entitlements_subject and "entitlements" in rule.reads:
+        return target.entitlements_subject
+    return target.subject
 
 
 def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
@@ -102,4 +111,4 @@ def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
     findings.sort(key=finding_order)
     return TargetResult(target=target.name, product_type=target.product_type, verdict=verdict_of(findings),
                         findings=findings, subject=target.subject,
-                        runtimes=target.runtimes if target.runtime_applies else ())
+                        runtimes=target.runtimes if target.runtime_applies else (), group=target.group)

@@ -33,6 +33,7 @@ from macwasm.policy.tables import (
     trait_facts,
     weakest,
 )
+from macwasm.xcode import model as xcode_notes
 
 Predicate = Callable[[Context], Iterable[Hit]]
 PREDICATES: dict[str, Predicate] = {}
@@ -544,3 +545,55 @@ def entitlement_value_type(ctx: Context) -> Iterator[Hit]:
         if actual != expected:
             yield Hit({"key": key, "actual": actual, "value": shown_value(value), "expected": expected,
                        "example": _EXAMPLES.get(expected or "", expected or "")})
+
+
+# ------------------------------------------------------------------ Xcode projects: what the project did not tell
+
+def _notes(ctx: Context, kind: str) -> Iterator[Hit]:
+    """One hit per build note of ``kind``; the note's file is the finding's subject."""
+    for note in ctx.target.build_notes:
+        if note.kind == kind:
+            where = f"{note.subject}:{note.line}" if note.subject and note.line else (note.subject or "the project")
+            yield Hit({"setting": note.setting, "variable": note.detail, "path": note.detail, "detail": note.detail,
+                       "where": where, "runtime": note.setting}, subject=note.subject)
+
+
+@predicate("MW180")
+def xcode_unresolved_variable(ctx: Context) -> Iterator[Hit]:
+    yield from _notes(ctx, xcode_notes.UNRESOLVED_VARIABLE)
+
+
+@predicate("MW181")
+def xcode_file_missing(ctx: Context) -> Iterator[Hit]:
+    yield from _notes(ctx, xcode_notes.MISSING_FILE)
+
+
+@predicate("MW182")
+def xcode_build_location(ctx: Context) -> Iterator[Hit]:
+    yield from _notes(ctx, xcode_notes.BUILD_LOCATION)
+
+
+@predicate("MW183")
+def xcode_setting_not_evaluated(ctx: Context) -> Iterator[Hit]:
+    yield from _notes(ctx, xcode_notes.UNSUPPORTED_SETTING)
+
+
+@predicate("MW184")
+def xcode_optional_include_missing(ctx: Context) -> Iterator[Hit]:
+    yield from _notes(ctx, xcode_notes.OPTIONAL_INCLUDE_MISSING)
+
+
+@predicate("MW185")
+def xcode_entitlements_unreadable(ctx: Context) -> Iterator[Hit]:
+    yield from _notes(ctx, xcode_notes.BAD_ENTITLEMENTS)
+
+
+@predicate("MW186")
+def xcode_runtime_from_engine(ctx: Context) -> Iterator[Hit]:
+    if ctx.engines:
+        yield from _notes(ctx, xcode_notes.ENGINE)
+
+
+@predicate("MW187")
+def xcode_wasm_destination_unknown(ctx: Context) -> Iterator[Hit]:
+    yield from _notes(ctx, xcode_notes.WASM_DESTINATION_UNKNOWN)

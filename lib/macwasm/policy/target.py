@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from macwasm.errors import InputError
 from macwasm.policy.tables import (
@@ -28,8 +28,11 @@ from macwasm.policy.tables import runtimes as _runtime_table
 #: what a target is checked as when nothing says otherwise
 DEFAULT_PRODUCT_TYPE = "app"
 
+if TYPE_CHECKING:
+    from macwasm.xcode.model import Note
+
 #: what the input was: decides which facts are known (a plist has no signature, a bundle has)
-INPUT_FORMS = ("entitlements", "binary", "bundle", "profile", "module", "options", "table")
+INPUT_FORMS = ("entitlements", "binary", "bundle", "profile", "module", "options", "table", "xcode-project")
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0")
 
@@ -67,6 +70,11 @@ class Target:
     profile_keys: frozenset[str] | None = None
     wasm_files: tuple[WasmFile, ...] = field(default_factory=tuple)
     runtime_applies: bool = True  # False for bundle items that do not run the wasm runtime
+    # Xcode projects: what the project says or could not resolve (rules MW180-MW189), where findings about
+    # entitlement keys point (the .entitlements file; the rest point at ``subject``), how reports group it
+    build_notes: tuple[Note, ...] = ()
+    entitlements_subject: str | None = None
+    group: tuple[tuple[str, str], ...] = ()
 
     def with_changes(self, **changes: Any) -> Target:
         return replace(self, **changes)

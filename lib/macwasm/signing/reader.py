@@ -111,22 +111,29 @@ def _from_bytes(buf: Any, name: str, hint: str | None) -> SigningFacts:
 # ------------------------------------------------------------------------------------- batches
 
 
-def iter_signing_items(paths: Iterable[str], *, include_wasm: bool = False) -> Iterator[InputItem]:
+def iter_signing_items(paths: Iterable[str], *, include_wasm: bool = False,
+                       include_xcode: bool = False) -> Iterator[InputItem]:
     """Expand PATH arguments: a bundle is one input; a plain folder is searched (sorted, links not followed).
 
     Inside a plain folder we take bundles, files with a signing suffix and Mach-O files (by their
     first bytes), and with ``include_wasm`` also ``.wasm`` files (``check`` judges modules too); a
     file named explicitly is always taken. Missing paths are passed on, so that the reader reports
     them; a folder that cannot be listed or is nested too deep comes as an item with its error.
+    With ``include_xcode`` an ``.xcodeproj`` or ``.xcworkspace`` folder is one input, like a bundle.
     """
+    from macwasm.xcode import is_xcode_input
+
+    def whole(path: str) -> bool:
+        return looks_like_bundle(path) or (include_xcode and is_xcode_input(path))
+
     def take(entry: os.DirEntry[str]) -> bool:
         name = entry.name.lower()
         return name.endswith(SIGNING_SUFFIXES) or (include_wasm and name.endswith(".wasm")) \
             or starts_like_macho(entry.path)
 
     for arg in paths:
-        if arg != STDIN and os.path.isdir(arg) and not looks_like_bundle(arg):
-            yield from walk_folder(arg, take, looks_like_bundle)
+        if arg != STDIN and os.path.isdir(arg) and not whole(arg):
+            yield from walk_folder(arg, take, whole)
         else:
             yield InputItem(arg)
 

@@ -1,0 +1,166 @@
+"""The Xcode fact tables (``data/xcode_*.csv``) as typed rows.
+
+Which Xcode product type is which of our product types, where a copy phase puts files, what the
+build system sets by default and which linked names give away a wasm engine are facts with sources,
+read here the way :mod:`macwasm.policy.tables` reads the policy tables (same checks, same errors).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from functools import lru_cache
+
+from macwasm.errors import TableFormatError
+from macwasm.policy.tables import GRADES, PRODUCT_TYPES, _check, _int_or_none, _read, _root, runtimes
+
+#: how a product type is refined: by its entitlements (system extensions), by where a host embeds it
+REFINEMENTS = ("", "entitlements", "embedding")
+#: what a build-settings row is (the resolver asks the table, not the code, which setting plays which part)
+SETTING_ROLES = (
+    "context", "derived", "folder", "product-name", "sdk", "hardened-runtime", "sign-flags", "entitlements-path",
+    "sign-style", "team", "sign-identity", "bundle-id", "build-location",
+)
+#: what an engine-name row matches: a linked file's name, or a Swift package product's name
+ENGINE_KINDS = ("file", "package-product")
+#: the copy-destination base of an absolute dstPath (outside any product)
+ABSOLUTE = "(absolute)"
+
+
+@dataclass(frozen=True)
+class XcodeProductType:
+    xcode_product_type: str
+    product_type: str  # "" = not judged (tests, static libraries ...)
+    wrapper_extension: str
+    refine: str
+    grade: str
+    notes: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CopyDestination:
+    dst_subfolder_spec: str
+    name: str
+    base: str  # a build-setting expression relative to the products folder, or ABSOLUTE
+    grade: str
+    notes: str
+    source: str
+
+
+@dataclass(frozen=True)
+class BuildSettingFact:
+    setting: str
+    default: str
+    role: str
+    grade: str
+    notes: str
+    source: str
+
+
+@dataclass(frozen=True)
+class EngineName:
+    kind: str
+    pattern: str  # fnmatch pattern, matched without regard to case
+    engine: str
+    runtime: str
+    rank: int  # lower = surer that this is the wasm engine
+    grade: str
+    notes: str
+    source: str
+
+    def matches(self, kind: str, name: str) -> bool:
+        return kind == self.kind and fnmatch.fnmatchcase(name.lower(), self.pattern.lower())
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    return tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4)
+def _product_types(_root_key: str) -> dict[str, XcodeProductType]:
+    name = "xcode_product_types.csv"
+    out: dict[str, XcodeProductType] = {}
+    for line, row in _read(name, _fields(XcodeProductType)):
+        if row["product_type"]:
+            _check(name, line, "product_type", row["product_type"], PRODUCT_TYPES)
+        _check(name, line, "refine", row["refine"], REFINEMENTS)
+        _check(name, line, "grade", row["grade"], GRADES)
+        out[row["xcode_product_type"]] = XcodeProductType(**{c: row[c] for c in _fields(XcodeProductType)})
+    return out
+
+
+@lru_cache(maxsize=4)
+def _copy_destinations(_root_key: str) -> dict[str, CopyDestination]:
+    name = "xcode_copy_destinations.csv"
+    out: dict[str, CopyDestination] = {}
+    for line, row in _read(name, _fields(CopyDestination)):
+        _int_or_none(name, line, "dst_subfolder_spec", row["dst_subfolder_spec"])
+        _check(name, line, "grade", row["grade"], GRADES)
+        out[row["dst_subfolder_spec"]] = CopyDestination(**{c: row[c] for c in _fields(CopyDestination)})
+    return out
+
+
+@lru_cache(maxsize=4)
+def _build_settings(_root_key: str) -> dict[str, BuildSettingFact]:
+    name = "xcode_build_settings.csv"
+    out: dict[str, BuildSettingFact] = {}
+    for line, row in _read(name, _fields(BuildSettingFact)):
+        _check(name, line, "role", row["role"], SETTING_ROLES)
+        _check(name, line, "grade", row["grade"], GRADES)
+        out[row["setting"]] = BuildSettingFact(**{c: row[c] for c in _fields(BuildSettingFact)})
+    single = [r for r in SETTING_ROLES if r not in ("context", "derived", "folder", "build-location")]
+    for role in single:
+        if sum(1 for f in out.values() if f.role == role) != 1:
+            raise TableFormatError(f"role {role!r} must name exactly one setting", path=name)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _engine_names(_root_key: str) -> tuple[EngineName, ...]:
+    name = "xcode_engine_names.csv"
+    cols = tuple(c for c in _fields(EngineName) if c != "rank")
+    out = []
+    known = runtimes()
+    for line, row in _read(name, (*cols, "rank")):
+        _check(name, line, "kind", row["kind"], ENGINE_KINDS)
+        _check(name, line, "runtime", row["runtime"], known)
+        _check(name, line, "grade", row["grade"], GRADES)
+        rank = _int_or_none(name, line, "rank", row["rank"])
+        out.append(EngineName(**{c: row[c] for c in cols}, rank=rank if rank is not None else 99))
+    return tuple(out)
+
+
+def xcode_product_types() -> dict[str, XcodeProductType]:
+    return _product_types(_root())
+
+
+def copy_destinations() -> dict[str, CopyDestination]:
+    return _copy_destinations(_root())
+
+
+def build_setting_facts() -> dict[str, BuildSettingFact]:
+    return _build_settings(_root())
+
+
+def engine_names() -> tuple[EngineName, ...]:
+    return _engine_names(_root())
+
+
+def setting_for(role: str) -> str:
+    """The one build setting that plays ``role`` (``entitlements-path`` -> ``CODE_SIGN_ENTITLEMENTS``)."""
+    for fact in build_setting_facts().values():
+        if fact.role == role:
+            return fact.setting
+    raise TableFormatError(f"no build setting has the role {role!r}", path="xcode_build_settings.csv")
+
+
+def settings_with(role: str) -> frozenset[str]:
+    return frozenset(f.setting for f in build_setting_facts().values() if f.role == role)
+
+
+def find_engine(kind: str, name: str) -> EngineName | None:
+    for row in engine_names():
+        if row.matches(kind, name):
+            return row
+    return None
