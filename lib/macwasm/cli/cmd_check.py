@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO, BatchStatus
-from macwasm.errors import MacwasmError
+from macwasm.errors import InstallationError, MacwasmError
 from macwasm.inputs import InputItem
 from macwasm.policy.tables import (
     ARCH_CHOICES,
@@ -115,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
                 if item.error is not None:
                     raise item.error
                 targets = targets_for_path(path, opts, extra)
+            except (InstallationError, ModuleNotFoundError):
+                raise  # macwasm itself is incomplete: said once by main(), not once per input
             except MacwasmError as err:
                 err.with_path(path)
                 status.note_error(err)
