@@ -35,6 +35,8 @@ class Finding:
     diagnostic_id: str = ""
     remove: tuple[str, ...] = ()
     add: tuple[str, ...] = ()
+    #: the entitlement keys the message names (its ``{keys}``), for SARIF's line of a key
+    keys: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "severity": self.severity, "message": self.message, "fix": self.fix,
@@ -83,7 +85,8 @@ def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
     return Finding(rule_id=rule.id, severity=severity, message=message, fix=rule.fix.format(**params),
                    reference=rule.reference, subject=hit.subject or target.subject, confidence=confidence,
                    title=rule.title, log_message=rule.log_message, diagnostic_id=rule.diagnostic_id,
-                   remove=hit.remove, add=hit.add)
+                   remove=hit.remove, add=hit.add,
+                   keys=tuple(k for k in str(hit.params.get("keys", "")).split(", ") if k))
 
 
 def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
