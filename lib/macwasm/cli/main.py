@@ -56,6 +56,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _invoked_command(argv)
+    if command is None and argv[:1] in (["-V"], ["--version"]):
+        print(f"macwasm {__version__}")  # without building every subcommand's parser
+        return 0
     try:
         parser = build_parser(command)  # a command module may import a missing extra
         args = parser.parse_args(argv)
