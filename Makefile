@@ -1,33 +1,53 @@
 # The two commands a fresh machine needs are `make demo` and `make test` (see README.md).
+#
+# Both install with uv (from PyPI, into a tools folder of its own) from uv.lock, the one lock of
+# every dependency for Linux and both Mac architectures. `make demo` installs the CLI and its
+# `audit` extra only; `make test` adds every extra and the `dev` group (tests, lint, fuzzing,
+# benchmarks' peer tools). `make lock` re-resolves after a change to pyproject.toml.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# uv itself: pinned, installed with pip into its own small venv, never into the project's
+UV_VERSION := 0.13.8
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
 STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
+DEPS := uv.lock pyproject.toml setup.py lib/macwasm/wasm/_speedups.c
+JUPYTER_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install sysdeps demo test test-py test-nb lint lab notebooks bench fuzz clean
+.PHONY: install install-cli demo test test-py test-nb lint lab notebooks bench fuzz lock sysdeps clean
 
 # Debian packages the tests need (file(1) to compare descriptions against, and later issues' tools).
 sysdeps:
 	@bash scripts/install-system-deps.sh
 
-$(STAMP): requirements.txt pyproject.toml setup.py lib/macwasm/wasm/_speedups.c
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
-	touch $(STAMP)
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+# everything: every extra and the dev group, exactly as locked (--locked: a pyproject.toml changed
+# without `make lock` stops here instead of testing something else than the lock says)
+$(STAMP): $(DEPS) | $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON)
+	touch $(STAMP) $(DEMO_STAMP)
 
 install: $(STAMP)
 
+# the CLI and the audit extra, nothing for tests or notebooks (--inexact: keeps what `make test` added)
+$(DEMO_STAMP): $(DEPS) | $(UV)
+	$(UV) sync --locked --inexact --no-dev --extra audit --python $(PYTHON)
+	touch $(DEMO_STAMP)
+
+install-cli: $(DEMO_STAMP)
+
 # The main job on the bundled sample data. Exit code 1 means "findings" (the samples include
 # deliberately bad inputs), which is the expected result of a demo; 2 would be a real failure.
-demo: install
-	@$(VENV)/bin/macwasm inspect data/modules; rc=$$?; \
-	if [ $$rc -gt 1 ]; then echo "demo failed (exit $$rc)"; exit $$rc; fi; \
-	echo; echo "(exit code $$rc: 0 = all modules well-formed, 1 = findings above)"; echo; \
-	$(VENV)/bin/macwasm audit data/samples/apps.csv; rc=$$?; \
-	if [ $$rc -gt 1 ]; then echo "demo failed (exit $$rc)"; exit $$rc; fi; \
-	echo; echo "(exit code $$rc: 0 = every target passes, 1 = findings above: the sample has deliberately bad rows)"
+demo: install-cli
+	@bash scripts/demo.sh $(VENV)/bin/macwasm
 
 test: install sysdeps lint test-py test-nb
 
@@ -40,8 +60,9 @@ test-py: install
 test-nb: install
 	$(PY) -m pytest -q --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:cacheprovider
 
+# --allow-root only where it is needed: as root, e.g. in a container
 lab: install
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $(JUPYTER_ROOT) notebooks
 
 # re-execute notebooks in place after a library change (NB=notebooks/07_x.ipynb for one), outputs for nbval
 notebooks: install
@@ -55,5 +76,12 @@ FUZZ_SECONDS ?= 60
 fuzz: install
 	$(PY) -m tests.fuzz.run_atheris --seconds $(FUZZ_SECONDS) --keep-corpus
 
+# After a change to the dependencies in pyproject.toml: re-resolve uv.lock for every platform, and
+# write requirements.txt, the same lock for pip (`pip install -r requirements.txt`).
+lock: | $(UV)
+	$(UV) lock --python $(PYTHON)
+	$(UV) export --frozen --all-extras --no-emit-project --format requirements.txt --quiet \
+	  --output-file requirements.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis build dist

@@ -63,6 +63,8 @@ def lab_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def jupyterlab(lab_root: Path, tmp_path: Path):
     if not CHROMIUM.exists():
+        if sys.platform != "linux" or shutil.which("apt-get") is None:
+            pytest.skip("Debian's chromium is the browser driven here; none on this machine (not Debian)")
         pytest.fail("Debian's chromium is missing: scripts/install-system-deps.sh installs it")
     port, token = _free_port(), os.urandom(16).hex()
     env = {

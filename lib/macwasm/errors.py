@@ -14,6 +14,8 @@ MALFORMED = "malformed"
 LIMIT = "limit"
 IO = "io"
 UNSUPPORTED = "unsupported"
+#: macwasm itself is incomplete (a table missing from the package, an extra not installed)
+INSTALLATION = "installation"
 
 
 class MacwasmError(Exception):
@@ -124,6 +126,26 @@ class XcodeProjectError(MacwasmError):
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "line": self.line}
+
+
+class InstallationError(Exception):
+    """macwasm itself is incomplete: a fact table missing from the package, an extra not installed.
+
+    Not a :class:`MacwasmError` on purpose: it says nothing about any input, so no reader's
+    ``except MacwasmError`` may turn it into a "malformed" record, and a batch must not repeat it
+    for every file. The CLI reports it once and exits 2.
+    """
+
+    category = INSTALLATION
+
+    def __init__(self, reason: str, *, path: str | None = None) -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
 
 
 @dataclass(frozen=True)

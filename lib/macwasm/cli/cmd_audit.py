@@ -13,7 +13,9 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
+from macwasm.cli.cmd_check import add_sarif_root_option
 from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO
 from macwasm.errors import MacwasmError
 from macwasm.report.emit import printable
@@ -33,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="csv, json, or sarif (the failing and warning rows with every finding, for code "
                         "scanning); default: from --output's suffix, else table on stdout")
+    add_sarif_root_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -49,11 +52,7 @@ def run(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
         if fmt == "sarif":
-            from macwasm.policy.audit_table import audit_findings
-            from macwasm.report.sarif import to_sarif
-
-            results, errors = audit_findings(frame, verdicts, base_dir=os.path.dirname(os.path.abspath(args.table)))
-            out.write(json.dumps(to_sarif(results, errors=errors), indent=2, ensure_ascii=False) + "\n")
+            out.write(json.dumps(_sarif(args, frame, verdicts), indent=2, ensure_ascii=False) + "\n")
         elif fmt == "csv":
             verdicts.to_csv(out, index=False, lineterminator="\n")
         elif fmt == "json":
@@ -69,6 +68,32 @@ def run(args: argparse.Namespace) -> int:
         if args.output:
             out.close()
     return EXIT_FINDINGS if verdicts["verdict"].isin(["fail", "error"]).any() else EXIT_OK
+
+
+def _sarif(args: argparse.Namespace, frame: Any, verdicts: Any) -> dict[str, Any]:
+    """The findings of the failing and warning rows, each located at the table file and its row's line.
+
+    ``audit_findings`` returns the kept rows' results and the unjudgeable rows' errors in table
+    order, so the n-th of each is the n-th row of that verdict: that gives each its line.
+    """
+    from macwasm.policy.audit_table import audit_findings
+    from macwasm.report.sarif import Where, csv_row_lines, table_locator, to_sarif
+
+    kept = ("fail", "warn")
+    results, errors = audit_findings(frame, verdicts, base_dir=os.path.dirname(os.path.abspath(args.table)),
+                                     verdicts_kept=kept)
+    lines = csv_row_lines(args.table)
+    if len(lines) != len(verdicts):
+        lines = [None] * len(verdicts)  # a table pandas reads differently (e.g. embedded blank rows): no lines
+    kept_rows = [i for i, v in enumerate(verdicts["verdict"]) if v in kept]
+    error_rows = [i for i, v in enumerate(verdicts["verdict"]) if v == "error"]
+    by_result = {id(r): lines[i] for r, i in zip(results, kept_rows, strict=True)}
+    by_error = {id(e): lines[i] for e, i in zip(errors, error_rows, strict=True)}
+    for err, i in zip(errors, error_rows, strict=True):
+        err["error"] = f"row {i + 1} ({err['target']}): {err['error']}"
+    return to_sarif(results, errors=errors, root=args.sarif_root,
+                    locate=table_locator(args.table, by_result),
+                    error_where=lambda err: Where(args.table, by_error.get(id(err))))
 
 
 def _format_from(output: str | None) -> str:

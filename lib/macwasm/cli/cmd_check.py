@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO, BatchStatus
-from macwasm.errors import MacwasmError
+from macwasm.errors import InstallationError, MacwasmError
 from macwasm.inputs import InputItem
 from macwasm.policy.tables import (
     ARCH_CHOICES,
@@ -77,7 +77,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a module the binary loads (repeatable): its kind (core module or component) and the "
                         "proposals it uses are judged against the runtime")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    add_sarif_root_option(parser)
     parser.set_defaults(func=run)
+
+
+def add_sarif_root_option(parser: argparse.ArgumentParser) -> None:
+    """``--sarif-root`` (shared by check and audit): where SARIF's relative URIs start."""
+    parser.add_argument("--sarif-root", default=None, metavar="DIR",
+                        help="SARIF only: URIs of inputs under DIR are relative to it, e.g. the repository's "
+                        "root (default: the working directory); inputs elsewhere get absolute file:// URIs")
 
 
 def _expand(paths: list[str]) -> list[InputItem]:
@@ -145,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
                 if item.error is not None:
                     raise item.error
                 targets = targets_for_path(path, opts, extra)
+            except (InstallationError, ModuleNotFoundError):
+                raise  # macwasm itself is incomplete: said once by main(), not once per input
             except MacwasmError as err:
                 err.with_path(path)
                 status.note_error(err)
@@ -174,7 +184,12 @@ def run(args: argparse.Namespace) -> int:
         pairs = list(counted())
         results = [r for r, _ in pairs if r is not None]
         errors = [e for _, e in pairs if e is not None]
-        sys.stdout.write(json.dumps(to_sarif(results, errors=errors), indent=2, ensure_ascii=False) + "\n")
+        log = to_sarif(results, errors=errors, root=args.sarif_root)
+        sys.stdout.write(json.dumps(log, indent=2, ensure_ascii=False) + "\n")
+        nowhere = sum(1 for r in log["runs"][0]["results"] if not r.get("locations"))
+        if nowhere:
+            print(f"macwasm check: {nowhere} SARIF result(s) have no file to point at (--entitlement or "
+                  "standard input): code scanning refuses results without a location", file=sys.stderr)
     elif args.format == "json":
         write_json((r.to_dict() if r is not None else e for r, e in counted()), sys.stdout)
     else:

@@ -18,7 +18,6 @@ from macwasm.cli.common import BatchStatus, run_batch
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem
 from macwasm.report.emit import FORMATS, emit
-from macwasm.signing.reader import iter_signing_items, read_signing_facts
 
 #: every key a record has, so that error records and results line up in JSON and tables
 RECORD_KEYS = (
@@ -44,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here, not at the top: `macwasm --help` registers every command and must not need asn1crypto
+    from macwasm.signing.reader import iter_signing_items, read_signing_facts
+
     items = list(iter_signing_items(args.paths))
     status = BatchStatus()
 

@@ -21,7 +21,6 @@ from macwasm.cli.common import BatchStatus, run_batch
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem, iter_inputs
 from macwasm.report.emit import FORMATS, emit
-from macwasm.wasm import inspect_path
 
 SUFFIXES = (".wasm",)
 
@@ -50,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from macwasm.wasm import inspect_path  # here, not at the top: `macwasm --help` need not load the reader
+
     items = list(iter_inputs(args.paths, suffixes=SUFFIXES))
     status = BatchStatus()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from macwasm.errors import IO as IO_CATEGORY
-from macwasm.errors import MacwasmError
+from macwasm.errors import InstallationError, MacwasmError
 from macwasm.inputs import InputItem
 
 #: every input readable and well-formed (and, for ``check``, no error finding)
@@ -87,6 +87,8 @@ def run_batch(
                 continue
             try:
                 record = read_one(item)
+            except (InstallationError, ModuleNotFoundError):
+                raise  # macwasm itself is incomplete: said once by main(), not once per input
             except MacwasmError as err:
                 err.with_path(item.path)
                 status.note_error(err)

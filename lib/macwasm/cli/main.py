@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from macwasm import __version__
 from macwasm.cli.common import EXIT_USAGE_OR_IO
-from macwasm.errors import MacwasmError
+from macwasm.errors import InstallationError, MacwasmError
+from macwasm.extras import missing_dependency
 from macwasm.report.emit import printable
 
 #: subcommand modules under macwasm.cli; each defines ``register(subparsers)`` which adds its
@@ -44,7 +45,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Read WebAssembly modules, entitlements and code signatures; check them against "
         "Apple's rules for notarization and launch. Reads only: never modifies, runs or fetches.",
     )
-    parser.add_argument("--version", action="version", version=f"macwasm {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"macwasm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in (only,) if only else COMMANDS:
@@ -54,10 +55,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_invoked_command(argv))
-    args = parser.parse_args(argv)
+    command = _invoked_command(argv)
+    if command is None and argv[:1] in (["-V"], ["--version"]):
+        print(f"macwasm {__version__}")  # without building every subcommand's parser
+        return 0
     try:
+        parser = build_parser(command)  # a command module may import a missing extra
+        args = parser.parse_args(argv)
         return int(args.func(args))
+    except InstallationError as err:
+        return _installation_error(err)
+    except ModuleNotFoundError as exc:
+        err = missing_dependency(exc, command)
+        if err is None:
+            raise
+        return _installation_error(err)
     except MacwasmError as err:
         print(f"macwasm: {printable(err.message)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO
@@ -65,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+
+
+def _installation_error(err: InstallationError) -> int:
+    """One line, exit 2: the install is incomplete, whatever the inputs were (the message names macwasm)."""
+    print(printable(err.message), file=sys.stderr)
+    return EXIT_USAGE_OR_IO
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ class Finding:
     diagnostic_id: str = ""
     remove: tuple[str, ...] = ()
     add: tuple[str, ...] = ()
+    #: the entitlement keys the message names (its ``{keys}``), for SARIF's line of a key
+    keys: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "severity": self.severity, "message": self.message, "fix": self.fix,
@@ -85,7 +87,8 @@ def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
     return Finding(rule_id=rule.id, severity=severity, message=message, fix=rule.fix.format(**params),
                    reference=hit.reference or rule.reference, subject=hit.subject or _default_subject(rule, target),
                    confidence=confidence, title=rule.title, log_message=rule.log_message,
-                   diagnostic_id=rule.diagnostic_id, remove=hit.remove, add=hit.add)
+                   diagnostic_id=rule.diagnostic_id, remove=hit.remove, add=hit.add,
+                   keys=_keys_named(hit))
 
 
 def _default_subject(rule: Rule, target: Target) -> str | None:
@@ -93,6 +96,12 @@ def _default_subject(rule: Rule, target: Target) -> str | None:
     if target.entitlements_subject and "entitlements" in rule.reads:
         return target.entitlements_subject
     return target.subject
+
+
+def _keys_named(hit: Hit) -> tuple[str, ...]:
+    """The entitlement keys a finding names (for the SARIF region: the line of the first one's <key>)."""
+    text = str(hit.params.get("keys") or hit.params.get("key") or "")
+    return tuple(k for k in text.split(", ") if k)
 
 
 def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
