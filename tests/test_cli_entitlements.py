@@ -49,10 +49,22 @@ def test_jsonl_every_form_one_line_each(cli) -> None:
     assert lines[3]["profile"]["signature_verified"] is False and lines[3]["signature"] is None
 
 
-def test_table_one_line_per_input(cli) -> None:
+def table_rows(text: str) -> list[str]:
+    """The rows of a table, each with its wrapped continuation lines joined (they start with spaces)."""
+    rows: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(" ") and rows:
+            rows[-1] += " " + line.strip()
+        else:
+            rows.append(line)
+    return rows
+
+
+def test_table_one_row_per_input_wrapped_never_cut(cli) -> None:
     proc = cli("entitlements", str(BUNDLES / "ForumCase.app"), str(BUNDLES / "ContainerFilter.app"))
     assert proc.returncode == 0, proc.stderr
-    header, _rule, *rows = proc.stdout.splitlines()
+    assert "…" not in proc.stdout  # a cell is wrapped onto more lines, never cut
+    header, _rule, *rows = table_rows(proc.stdout)
     assert header.split() == ["path", "source", "signature", "team", "runtime", "entitlements", "slices", "notes",
                               "nested", "wasm", "error"]
     assert len(rows) == 2
@@ -63,7 +75,7 @@ def test_table_says_when_the_slices_of_a_universal_file_differ(cli, repo) -> Non
     """The table's signature columns show the first slice; a disagreement must not stay hidden."""
     fixtures = repo / "tests" / "fixtures" / "macho"
     proc = cli("entitlements", str(fixtures / "universal64-signed-and-unsigned"), str(fixtures / "unsigned-x86_64"))
-    _header, _rule, universal, thin = proc.stdout.splitlines()
+    _header, _rule, universal, thin = table_rows(proc.stdout)
     assert " 2 differ " in universal
     assert "differ" not in thin
 

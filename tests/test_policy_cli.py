@@ -42,18 +42,21 @@ def test_check_a_wasm_component_against_wasm3(cli, data_dir) -> None:
     assert "MW141" in {f["rule_id"] for f in record["findings"]}
 
 
-def test_advise_system_extension_ranks_interpreter_and_xpc_jit(cli) -> None:
+def test_advise_system_extension_ranks_interpreter_then_a_daemon_for_the_jit(cli) -> None:
     proc = cli("advise", "--product-type", "endpoint-security-extension", "--entitlement", ES, "--entitlement", UNS,
                "--runtime", "wasmtime", "--module-source", "downloaded", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)
-    assert plan["verdict"] == "fail"
-    assert UNS in {r["key"] for r in plan["remove"]}
-    assert "Application Support" in plan["modules"]["where"]
+    assert plan["verdict"] == "fail" and plan["recommended"] == 1 and "Ranked by" in plan["ranking"]
     best = plan["options"][0]
     assert best["verdict"] == "pass" and best["placement"] == "in-process" and best["entitlements"] == []
-    xpc = [o for o in plan["options"] if o["runtime"] == "wasmtime" and o["placement"] != "in-process"]
-    assert xpc and xpc[0]["verdict"] == "pass" and xpc[0]["entitlements"] == [UNS]
+    extension = next(b for b in best["binaries"] if b["role"] == "the extension")
+    assert UNS in {c["key"] for c in extension["changes"] if c["action"] == "remove"} and UNS not in extension[
+        "entitlements"]
+    assert "/Library/Application Support/" in plan["modules"]["where"]
+    separate = [o for o in plan["options"] if o["runtime"] == "wasmtime" and o["placement"] != "in-process"]
+    assert {o["placement"] for o in separate} == {"launchd-daemon", "container-app"}
+    assert all(o["verdict"] == "pass" and o["entitlements"] == [UNS] for o in separate)
     in_proc = next(o for o in plan["options"] if o["runtime"] == "wasmtime" and o["placement"] == "in-process")
     assert in_proc["verdict"] == "fail"
 
@@ -61,7 +64,7 @@ def test_advise_system_extension_ranks_interpreter_and_xpc_jit(cli) -> None:
 def test_advise_table_output(cli) -> None:
     proc = cli("advise", "--product-type", "app", "--runtime", "wasmtime")
     assert proc.returncode == 0
-    assert "entitlements to add:" in proc.stdout and UNS in proc.stdout and "recommended:" in proc.stdout
+    assert "Ranked by:" in proc.stdout and UNS in proc.stdout and "recommended:" in proc.stdout
 
 
 def test_demo_audit_of_the_sample_table(cli, data_dir) -> None:

@@ -259,42 +259,58 @@ def choice_panel(choices: dict[str, list[str]], default: dict[str, str], answer:
 
 
 def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) -> Any:
-    """An advisor plan as one styled verdict table: the chosen runtime's options, then the best others.
+    """An advisor plan as one styled verdict table: the recommended option, the reader's runtime, the next best.
 
-    The chosen runtime comes first (in process, and in a separate process where the advisor tried
-    that), because that is the reader's question; the best-ranked alternatives follow so a ``fail``
-    always comes with a way out. Entitlement keys are shortened to their last part for reading.
+    The recommended option comes first, then the options of the reader's runtime (``runtime``), then the
+    best-ranked others, so a ``fail`` always comes with a way out. Entitlement keys are shortened to
+    their last part for reading.
     """
     import pandas as pd
 
-    chosen = [o for o in plan.options if runtime and o.runtime == runtime]
-    others = [o for o in plan.options if o not in chosen][:alternatives]
-    rows = [{"option": "your runtime" if o in chosen else f"alternative #{o.rank}",
-             "runtime": o.runtime, "placement": o.placement, "verdict": o.verdict,
-             "entitlements to add": ", ".join(k.rsplit(".", 1)[-1] for k in o.entitlements) or "none",
-             "confidence": o.confidence}
-            for o in chosen + others]
-    return style_verdicts(pd.DataFrame(rows, columns=["option", "runtime", "placement", "verdict",
-                                                      "entitlements to add", "confidence"]))
+    picked: list[Any] = [plan.recommended] if plan.recommended else []
+    picked += [o for o in plan.options if runtime and o.runtime == runtime and o not in picked]
+    picked += [o for o in plan.options if o not in picked][:alternatives]
+    rows = [{"rank": o.rank,
+             "option": "recommended" if o is plan.recommended else "your runtime" if o.runtime == runtime
+             else "alternative",
+             "runtime": o.runtime, "placement": o.placement_name, "verdict": o.verdict,
+             "entitlements for the engine": ", ".join(k.rsplit(".", 1)[-1] for k in o.entitlements) or "none",
+             "evidence": o.grade}
+            for o in picked]
+    return style_verdicts(pd.DataFrame(rows, columns=["rank", "option", "runtime", "placement", "verdict",
+                                                      "entitlements for the engine", "evidence"]))
+
+
+def binaries_table(option: Any) -> Any:
+    """The binaries of one option: what each is, the keys it is signed with, what changed, its verdict."""
+    import pandas as pd
+
+    rows = [{"binary": b.role, "product type": b.product_type, "verdict": b.verdict,
+             "entitlements": ", ".join(k for k, v in sorted(b.entitlements.items()) if v is not False) or "(none)",
+             "changes": "; ".join(f"{'+' if c.action == 'add' else '-'}{c.key.rsplit('.', 1)[-1]}"
+                                  for c in b.changes) or "none"}
+            for b in option.binaries]
+    return style_verdicts(pd.DataFrame(rows, columns=["binary", "product type", "verdict", "entitlements",
+                                                      "changes"]))
 
 
 def plan_summary(plan: Any) -> Any:
-    """The advisor's plan in a few Markdown lines: where modules go and what to change in the set given."""
+    """The advisor's plan in a few Markdown lines: the verdict as given, the recommendation, where modules go."""
     from IPython.display import Markdown
 
-    def keys(changes: list[dict[str, str]]) -> str:
-        return ", ".join(f"`{c['key']}` ({c['rule_id']})" for c in changes) or "nothing"
-
-    best = plan.best
-    why = [f"{r['rule_id']} {r['severity']}" for r in plan.reasons if r["severity"] != "info"]
-    lines = [
-        f"**Modules** ({plan.modules['module_source']}): {plan.modules['where']}. {plan.modules['advice']}",
-        f"**Entitlements as given** ({', '.join(plan.target['entitlements']) or 'none'}): "
-        f"verdict `{plan.verdict}`{' (' + ', '.join(why) + ')' if why else ''}; "
-        f"remove {keys(plan.remove)}; add {keys(plan.add)}.",
-    ]
-    if best is not None:
-        lines.append(f"**Best option**: {best.name}, {best.placement}, verdict `{best.verdict}`.")
+    why = [f"{f.rule_id} {f.severity}" for f in plan.as_given.findings if f.severity != "info"]
+    lines = [f"**As given**: verdict `{plan.verdict}`{' (' + ', '.join(why) + ')' if why else ''}."]
+    best = plan.recommended
+    if best is None:
+        lines.append(f"**Recommended**: none. {plan.why_none}")
+    else:
+        keys = ", ".join(f"`{k}`" for k in best.entitlements) or "no entitlement"
+        lines.append(f"**Recommended** (#{best.rank}): {best.name}, {best.placement_name}, needs {keys}; "
+                     f"verdict `{best.verdict}`.")
+    m = plan.modules
+    lines.append(f"**Modules** ({m['module_source']}): {m.get('where', '-')}"
+                 + (f" Hand-off: {m['handoff']}" if m.get("handoff") else ""))
+    lines.append(f"*{plan.ranking}*")
     class ComparedMarkdown(Markdown):
         """Markdown whose plain-text form is its text, so nbval compares the plan, not a class name."""
 

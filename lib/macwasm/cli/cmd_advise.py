@@ -1,8 +1,10 @@
-"""``macwasm advise [target options]``: the plan that makes a target launch, notarize and load modules.
+"""``macwasm advise [target options]``: what to ship so a product launches, notarizes and loads its modules.
 
-No file is needed: the target is described by its options and the entitlements it holds now
-(``--entitlement``). Exit 0 when a plan was made (the verdict of the target as given is part of
-the plan, not a failure of the command), 2 on a usage error.
+No file is needed: the product is described by its options, the entitlements it holds now
+(``--entitlement``) and the modules it loads (``--module``). ``--write DIR`` writes the corrected
+``.entitlements`` file of every binary of the recommended option (or ``--option N``) and a README.
+Exit 0 when a plan was made (the verdict as given is part of the plan, not a failure of the
+command), 1 when no option passes, 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from macwasm.cli.cmd_check import add_target_options, target_kwargs
-from macwasm.cli.common import EXIT_OK, EXIT_USAGE_OR_IO
+from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO
 from macwasm.errors import MacwasmError
 from macwasm.report.emit import printable
+from macwasm.report.text import block
 
 if TYPE_CHECKING:
-    from macwasm.policy.advisor import Plan
+    from macwasm.policy.advisor import Plan, RuntimeOption
 
 FORMATS = ("table", "json")
 
@@ -26,60 +29,98 @@ FORMATS = ("table", "json")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "advise",
-        help="plan entitlements, module placement and runtime for a target",
-        description="For a product type, platform, distribution, runtime and module source: the entitlements "
-        "to add and remove, where modules go, the runtime options ranked with reasons, and the verdict.",
+        help="plan runtime, placement, entitlements and module storage for a product, and write the fix",
+        description="For a product type, distribution, architecture and the modules it loads: every runtime in "
+        "every placement the product may use, judged after the plan's own changes, ranked (the criterion is "
+        "printed), with the entitlements of each binary, where modules go, and the recommended option.",
     )
     add_target_options(parser)
-    parser.add_argument("--all", action="store_true", help="list failing runtime options too")
+    parser.add_argument("--module", action="append", default=[], metavar="M.wasm",
+                        help="a module the product loads (repeatable): its kind and proposals are judged")
+    parser.add_argument("--all", action="store_true", help="list the options that do not pass too")
+    parser.add_argument("--option", type=int, default=None, metavar="N",
+                        help="with --write: write option N instead of the recommended one")
+    parser.add_argument("--write", default=None, metavar="DIR",
+                        help="write the entitlements file of each binary of the option, and a README.md, into DIR")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from macwasm.policy.advisor import advise
+    from macwasm.policy.fixes import write_plan
 
     try:
-        plan = advise(entitlements=args.entitlement, **target_kwargs(args))
-    except MacwasmError as err:
-        print(f"macwasm advise: {printable(err.message)}", file=sys.stderr)
+        plan = advise(entitlements=args.entitlement, module=args.module, **target_kwargs(args))
+        written = []
+        if args.write:
+            option = plan.option(args.option) if args.option else None
+            written = write_plan(plan, args.write, option=option)
+    except (MacwasmError, IndexError) as err:
+        text = err.message if isinstance(err, MacwasmError) else str(err)
+        print(f"macwasm advise: {printable(text)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO
     if args.format == "json":
-        sys.stdout.write(printable(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False)) + "\n")
+        record = plan.to_dict()
+        record["written"] = [w.path for w in written]
+        sys.stdout.write(printable(json.dumps(record, indent=2, ensure_ascii=False)) + "\n")
     else:
-        write_plan(plan, sys.stdout, show_failing=args.all)
-    return EXIT_OK
+        write_plan_text(plan, sys.stdout, show_failing=args.all)
+        for w in written:
+            sys.stdout.write(printable(block(f"{w.path} ({w.role})", first="wrote ")))
+    return EXIT_OK if plan.recommended is not None else EXIT_FINDINGS
 
 
-def write_plan(plan: Plan, out: TextIO, *, show_failing: bool = False) -> None:
+def _option_line(o: RuntimeOption) -> str:
+    ents = ", ".join(o.entitlements) or "no entitlement"
+    return f"{o.runtime}, {o.placement_name}: {o.verdict.upper()}; needs {ents}; evidence {o.grade}"
+
+
+def write_plan_text(plan: Plan, out: TextIO, *, show_failing: bool = False) -> None:
     t = plan.target
+    w = out.write
     basis = f" ({t['product_type_basis']})" if t["product_type_basis"] else ""
-    out.write(printable(f"target: {t['product_type']}{basis}, {t['platform']}, {t['distribution']}, "
-                        f"runtime {t['runtime'] or '-'}, arch {t['arch']}, modules {t['module_source'] or '-'}\n"))
-    out.write(f"verdict as given: {plan.verdict.upper()}\n")
-    for r in plan.reasons:
-        if r["severity"] != "info":
-            out.write(printable(f"  {r['severity']:<7} {r['rule_id']}  {r['message']}\n"))
-    out.write("\nentitlements to remove:\n")
-    for change in plan.remove or [{"key": "(none)", "rule_id": "", "why": ""}]:
-        out.write(printable(f"  - {change['key']}  {change['rule_id']} {change['why']}\n".rstrip() + "\n"))
-    out.write("entitlements to add:\n")
-    for change in plan.add or [{"key": "(none)", "rule_id": "", "why": ""}]:
-        out.write(printable(f"  + {change['key']}  {change['rule_id']} {change['why']}\n".rstrip() + "\n"))
-    m = plan.modules
-    out.write(printable(f"\nmodules ({m['module_source']}): {m['where']}\n  covered by: {m['covered_by']}\n"
-                        f"  {m['advice']}\n"))
-    out.write("\nruntime options (best first):\n")
+    w(printable(block(f"{t['product_type']}{basis}, {t['platform']}, {t['distribution']}, arch {t['arch']}, "
+                      f"runtime {t['runtime'] or '-'}, modules {t['module_source'] or '-'} "
+                      f"{t['module_kind'] or ''}".rstrip(), first="target: ")))
+    for note in plan.notes:
+        w(printable(block(note, first="note: ")))
+    w(f"verdict as given: {plan.verdict.upper()}\n")
+    for f in plan.as_given.findings:
+        if f.severity != "info":
+            w(printable(block(f.message, first=f"  {f.severity:<7} {f.rule_id}  ")))
+    w("\n")
+    w(printable(block(plan.ranking)))
+    w("\noptions:\n")
     shown = [o for o in plan.options if show_failing or o.verdict != "fail"]
-    for o in shown:
-        ents = ", ".join(o.entitlements) or "no entitlement"
-        out.write(printable(f"  {o.rank:>2}. {o.runtime:<24} {o.placement:<21} {o.verdict.upper():<4} "
-                            f"[{o.confidence}] needs: {ents}\n"))
-        for reason in o.reasons[:3]:
-            out.write(printable(f"        - {reason}\n"))
+    for n, o in enumerate(shown, start=1):
+        w(printable(block(_option_line(o), first=f"  {n:>2}. ", rest="      ")))
+        for reason in o.reasons[:2]:
+            w(printable(block(reason, first="        - ", rest="          ")))
     hidden = len(plan.options) - len(shown)
     if hidden:
-        out.write(f"  ({hidden} failing option(s) not shown; --all lists them)\n")
-    best = plan.best
-    if best:
-        out.write(printable(f"\nrecommended: {best.runtime} ({best.placement}) -> {best.verdict.upper()}\n"))
+        w(f"  ({hidden} option(s) that fail are not shown; --all lists them)\n")
+    best = plan.recommended
+    w("\n")
+    if best is None:
+        w(printable(block(plan.why_none or "No option passes.", first="recommended: none. ")))
+    else:
+        w(printable(block(_option_line(best), first="recommended: ")))
+        if best.placement != "in-process":
+            w(printable(block(best.needs, first="  placement needs: ")))
+        for b in best.binaries:
+            w(printable(block(f"{b.product_type} at {b.location}; {b.verdict.upper()}",
+                              first=f"  {b.role}: ", rest="    ")))
+            keys = ", ".join(k for k, v in sorted(b.entitlements.items()) if v is not False) or "(none)"
+            w(printable(block(keys, first="    entitlements: ", rest="      ")))
+            for c in b.changes:
+                sign = {"add": "+", "remove": "-"}.get(c.action, "~")
+                w(printable(block(f"{c.key}: {(c.rule_id + ' ' + c.why).strip()}", first=f"    {sign} ",
+                                  rest="      ")))
+    m = plan.modules
+    w("\n")
+    w(printable(block(m.get("where", "-"), first=f"modules ({m['module_source']}): ", rest="  ")))
+    for label, key in (("downloads", "downloads"), ("hand-off", "handoff"), ("before loading", "integrity"),
+                       ("owner", "owner")):
+        if m.get(key):
+            w(printable(block(m[key], first=f"  {label}: ", rest="    ")))

@@ -29,6 +29,7 @@ from macwasm.policy.tables import (
 )
 from macwasm.policy.target import split_runtimes
 from macwasm.report.emit import printable, write_json
+from macwasm.report.text import block
 
 FORMATS = ("table", "json", "sarif")
 
@@ -76,6 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--module", action="append", default=[], metavar="M.wasm",
                         help="a module the binary loads (repeatable): its kind (core module or component) and the "
                         "proposals it uses are judged against the runtime")
+    parser.add_argument("--write-fixed", default=None, metavar="DIR",
+                        help="write each target's entitlements with its findings' changes into DIR (and a "
+                        "README.md saying why); inputs are never modified")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     add_sarif_root_option(parser)
     parser.set_defaults(func=run)
@@ -142,11 +146,18 @@ def run(args: argparse.Namespace) -> int:
 
     status = BatchStatus()
     counts = {"pass": 0, "warn": 0, "fail": 0, "unreadable": 0}
+    judged: list[tuple[Any, Any]] = []  # (result, entitlements) for --write-fixed
+
+    def judge(target: Any) -> Any:
+        result = evaluate(target)
+        if args.write_fixed:
+            judged.append((result, target.entitlements))
+        return result
 
     def outcomes() -> Iterator[tuple[Any, dict[str, Any] | None]]:
         """``(result, None)`` per target or ``(None, error record)`` per unreadable input, as they come."""
         if not args.paths:
-            yield evaluate(with_modules(entitlements_target(extra, opts), loaded, opts)), None
+            yield judge(with_modules(entitlements_target(extra, opts), loaded, opts)), None
         for item in _expand(args.paths) if args.paths else []:
             path = item.path
             try:
@@ -166,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
                              f"{exc}); please report it", "category": "internal"}
                 continue
             for target in targets:
-                yield evaluate(with_modules(target, loaded, opts)), None
+                yield judge(with_modules(target, loaded, opts)), None
 
     def counted() -> Iterator[tuple[Any, dict[str, Any] | None]]:
         for result, error in outcomes():
@@ -194,6 +205,17 @@ def run(args: argparse.Namespace) -> int:
         write_json((r.to_dict() if r is not None else e for r, e in counted()), sys.stdout)
     else:
         write_table(counted(), counts, sys.stdout)
+    if args.write_fixed:
+        from macwasm.policy.fixes import write_fixed
+
+        try:
+            written = write_fixed([r for r, _ in judged], args.write_fixed,
+                                  {r.target: ents or {} for r, ents in judged})
+        except MacwasmError as err:
+            print(f"macwasm check: {printable(err.message)}", file=sys.stderr)
+            return EXIT_USAGE_OR_IO
+        for w in written:
+            print(printable(f"macwasm check: wrote {w.path} ({w.role})"), file=sys.stderr)
     if status.io_errors or status.internal_errors:
         return EXIT_USAGE_OR_IO
     if status.findings or counts["fail"]:
@@ -209,11 +231,11 @@ def write_table(outcomes: Iterable[tuple[Any, dict[str, Any] | None]], counts: d
             continue
         out.write(printable(f"{r.target}  [{r.product_type}]  {r.verdict.upper()}\n"))
         for f in r.findings:
-            subject = f"  ({f.subject})" if f.subject and f.subject != r.subject else ""
-            out.write(printable(f"  {f.severity:<7} {f.rule_id}  {f.message}{subject}\n"))
+            subject = f" ({f.subject})" if f.subject and f.subject != r.subject else ""
+            out.write(printable(block(f.message + subject, first=f"  {f.severity:<7} {f.rule_id}  ")))
             if f.severity != "info":
-                out.write(printable(f"          fix: {f.fix}\n"))
-                out.write(printable(f"          see: {f.reference}\n"))
+                out.write(printable(block(f.fix, first="          fix: ", rest=" " * 15)))
+                out.write(printable(block(f.reference, first="          see: ", rest=" " * 15)))
         out.write("\n")
     total = counts["pass"] + counts["warn"] + counts["fail"]
     out.write(f"{total} target(s): {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"

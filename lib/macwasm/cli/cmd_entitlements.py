@@ -77,7 +77,7 @@ def _entitlement_keys(record: dict[str, Any]) -> str | None:
     ents = record.get("entitlements")
     if ents is None:
         return None
-    return f"{len(ents)}: " + ",".join(ents) if ents else "0"
+    return f"{len(ents)}: " + ", ".join(ents) if ents else "0"
 
 
 def _sig(record: dict[str, Any], key: str) -> Any:

@@ -108,7 +108,7 @@ def _summarise(product_type: str, findings: list[Finding]) -> tuple[Any, ...]:
         counts[f.severity] += 1
     top = next((f for f in findings if f.severity != "info"), None)
     return (product_type, verdict_of(findings), counts["error"], counts["warning"], counts["info"],
-            ";".join(f.rule_id for f in findings), f"{top.rule_id}: {top.message}" if top else "")
+            ";".join(dict.fromkeys(f.rule_id for f in findings)), f"{top.rule_id}: {top.message}" if top else "")
 
 
 def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]]) -> tuple[Any, ...]:

@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
+from macwasm.report.text import wrap
+
 FORMATS = ("table", "json", "jsonl")
 
 
@@ -57,17 +59,25 @@ def write_table(
     *,
     max_width: int = 60,
 ) -> None:
-    """Plain fixed-width text: deterministic, no terminal tricks, pasteable into a ticket."""
-    rows = [[_cell(getter(r), max_width) for _, getter in columns] for r in records]
+    """Plain fixed-width text: deterministic, no terminal tricks, pasteable into a ticket.
+
+    A cell longer than ``max_width`` is wrapped onto more lines of its row, never cut: a path or an
+    error message is something the reader acts on. The first column names the row and stays whole on
+    one line, so a row's continuation lines always start with spaces.
+    """
+    rows = [[[_cell(getter(r))] if i == 0 else wrap(_cell(getter(r)), max_width)
+             for i, (_, getter) in enumerate(columns)] for r in records]
     headers = [name for name, _ in columns]
-    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    widths = [max([len(h)] + [len(line) for row in rows for line in row[i]]) for i, h in enumerate(headers)]
     out.write("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip() + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
     for row in rows:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+        for n in range(max(len(cell) for cell in row)):
+            out.write("  ".join((cell[n] if n < len(cell) else "").ljust(w)
+                                for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
-def _cell(value: object, max_width: int) -> str:
+def _cell(value: object) -> str:
     if value is None:
         text = "-"
     elif isinstance(value, bool):
@@ -76,8 +86,7 @@ def _cell(value: object, max_width: int) -> str:
         text = ",".join(str(v) for v in value) or "-"
     else:
         text = str(value)
-    text = printable(text.replace("\n", " "))
-    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+    return printable(text.replace("\n", " "))
 
 
 def emit(
