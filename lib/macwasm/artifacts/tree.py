@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from macwasm.errors import LIMIT, ArtifactError
+from macwasm.inputs import ARTIFACT_SEPARATOR, open_readonly
 from macwasm.limits import ARTIFACT_MAX_LINK_HOPS
 
 FILE, DIR, LINK, OTHER = "file", "dir", "link", "other"
-#: how a tree shows a path inside an artifact: ``app.zip!/X.app/Contents/MacOS/X``
-ARTIFACT_SEPARATOR = "!/"
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class Tree:
     def shown(self, path: str) -> str:
         if not path:
             return self.display
-        return self.display + path if self.display.endswith("!/") else f"{self.display}/{path}"
+        return self.display + path if self.display.endswith(ARTIFACT_SEPARATOR) else f"{self.display}/{path}"
 
     # -- primitives
     def entry(self, path: str) -> Entry | None:
@@ -220,8 +219,6 @@ class DiskTree(Tree):
             os.close(fd)
 
     def open_whole(self, path: str, max_size: int) -> Any:
-        from macwasm.inputs import open_readonly
-
         return open_readonly(self.os_path(path), max_size=max_size)
 
     def subtree(self, path: str) -> Tree:
