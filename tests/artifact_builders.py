@@ -57,12 +57,12 @@ def entries_of(folder: Path, prefix: str) -> list[tuple[str, int, bytes]]:
 
 def big_macho(small: bytes, pad: int, fill: bytes = b"\xcc") -> bytes:
     """A thin Mach-O grown by ``pad`` bytes of code before its signature (LC_CODE_SIGNATURE moved to match)."""
-    ncmds, sizeofcmds = struct.unpack_from("<II", small, 16)
+    (ncmds,) = struct.unpack_from("<I", small, 16)
     pos = 32
     for _ in range(ncmds):
         cmd, cmdsize = struct.unpack_from("<II", small, pos)
         if cmd == LC_CODE_SIGNATURE:
-            dataoff, datasize = struct.unpack_from("<II", small, pos + 8)
+            (dataoff,) = struct.unpack_from("<I", small, pos + 8)
             head = bytearray(small[:dataoff])
             struct.pack_into("<I", head, pos + 8, dataoff + pad)
             return bytes(head) + (fill * (pad // len(fill) + 1))[:pad] + small[dataoff:]

@@ -421,7 +421,16 @@ class MemoryTree(Tree):
         return join(self.base, path)
 
     def _node(self, path: str) -> Node | None:
-        return self.index.nodes.get(self._full(path))
+        """The node at ``path``, its folders' links followed as the OS follows them (the last name is not)."""
+        node = self.index.nodes.get(self._full(path))
+        if node is not None or "/" not in path:
+            return node
+        up, _, name = path.rpartition("/")
+        try:
+            real_up = self.resolve(up)
+        except LinkError:
+            return None
+        return self.index.nodes.get(self._full(join(real_up, name)))
 
     def entry(self, path: str) -> Entry | None:
         node = self._node(path)
@@ -436,8 +445,9 @@ class MemoryTree(Tree):
         if node.kind != DIR or node.children is None:
             raise NotADirectoryError(errno.ENOTDIR, "Not a directory")
         out = []
+        path_real = self.resolve(path) if node is not self.index.nodes.get(self._full(path)) else path
         for name in sorted(node.children):
-            child = self.index.nodes[join(self._full(path), name)]
+            child = self.index.nodes[join(self._full(path_real), name)]
             out.append(Entry(name, join(path, name), child.kind, child.size, child.mode, child.target))
         return out
 
