@@ -30,8 +30,8 @@ def wheel_framework(root: Path, name: str = "QtCore", versions: tuple[str, ...] 
     if top_resources:
         tree["Resources/Info.plist"] = B.info_plist(name, f"org.qt-project.{name}", "FMWK")
     if helper:
-        tree.update(B.app("Helpers/QtWebEngineProcess.app", "QtWebEngineProcess", "org.qt-project.Qt.QtWebEngineProcess",
-                          {"com.apple.security.cs.allow-jit": True}))
+        tree.update(B.app("Helpers/QtWebEngineProcess.app", "QtWebEngineProcess",
+                          "org.qt-project.Qt.QtWebEngineProcess", {"com.apple.security.cs.allow-jit": True}))
     write_tree(fw, tree)
     return fw
 
