@@ -171,7 +171,7 @@ def pbzx(data: bytes, chunk: int = PBZX_CHUNK) -> bytes:
 @dataclass
 class XarMember:
     path: str  # "/"-separated; folders are implied by their members' paths
-    data: bytes = b""
+    data: bytes | Path = b""  # a Path: already encoded, copied into the heap as is (large payloads)
     encoding: str = "application/x-gzip"  # what the TOC says; gzip here is zlib, as xar writes it
     kind: str = "file"
     link: str | None = None
@@ -191,18 +191,45 @@ def _encode(data: bytes, encoding: str) -> bytes:
 def xar(members: list[XarMember], *, toc_extra: str = "", checksum: bool = True, truncate_heap: int = 0,
         sign_with: bytes | None = None) -> bytes:
     """A xar archive: header, zlib TOC, heap (the TOC's SHA-1 first, then each member's archived bytes)."""
-    heap = bytearray(bytes(20) if checksum else b"")
+    pieces = xar_pieces(members, toc_extra=toc_extra, checksum=checksum, sign_with=sign_with)
+    out = b"".join(p if isinstance(p, bytes) else p.read_bytes() for p in pieces)
+    return out[:len(out) - truncate_heap] if truncate_heap else out
+
+
+def write_xar(members: list[XarMember], out: Path) -> Path:
+    """:func:`xar` written piece by piece: a member whose ``data`` is a Path (stored as is) is copied, not loaded."""
+    with open(out, "wb") as fh:
+        for piece in xar_pieces(members):
+            if isinstance(piece, bytes):
+                fh.write(piece)
+            else:
+                with open(piece, "rb") as src:
+                    while chunk := src.read(1 << 24):
+                        fh.write(chunk)
+    return out
+
+
+def xar_pieces(members: list[XarMember], *, toc_extra: str = "", checksum: bool = True,
+               sign_with: bytes | None = None) -> list[bytes | Path]:
+    heap: list[bytes | Path] = [bytes(20)] if checksum else []
+    heap_size = 20 if checksum else 0
     tree: dict[str, dict] = {}
     for m in members:
         node = tree
         parts = m.path.split("/")
         for part in parts[:-1]:
             node = node.setdefault(part, {"__dir__": True, "children": {}})["children"]
-        leaf = {"member": m}
+        leaf: dict = {"member": m}
         if m.kind != "directory" and m.kind != "symlink":
-            body = _encode(m.data, m.encoding)
-            leaf["data"] = (len(heap), len(body), len(m.data))
-            heap += body
+            if isinstance(m.data, Path):
+                body: bytes | Path = m.data
+                length = size = m.data.stat().st_size
+            else:
+                body = _encode(m.data, m.encoding)
+                length, size = len(body), len(m.data)
+            leaf["data"] = (heap_size, length, size)
+            heap.append(body)
+            heap_size += length
         node[parts[-1]] = node.get(parts[-1], {}) | leaf if m.kind == "directory" else leaf
     ids = iter(range(1, 10**9))
 
@@ -236,10 +263,9 @@ def xar(members: list[XarMember], *, toc_extra: str = "", checksum: bool = True,
            + sig + toc_extra + files(tree) + "</toc></xar>").encode()
     packed = zlib.compress(toc)
     if checksum:
-        heap[:20] = hashlib.sha1(packed).digest()
+        heap[0] = hashlib.sha1(packed).digest()
     header = b"xar!" + struct.pack(">HHQQI", 28, 1, len(packed), len(toc), 1)
-    out = header + packed + bytes(heap)
-    return out[:len(out) - truncate_heap] if truncate_heap else out
+    return [header + packed, *heap]
 
 
 def package_info(identifier: str, install_location: str = "/", bundles: Iterable[tuple[str, str]] = (),

@@ -16,15 +16,16 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from macwasm.artifacts.dmg import DMG_SUFFIX, refuse_dmg
-from macwasm.artifacts.model import ArtifactFacts
-from macwasm.artifacts.streams import Budget
 from macwasm.artifacts.tree import DIR, FILE, Entry, LinkError, MemoryTree
 from macwasm.errors import IO, LIMIT, ArtifactError, InputError
 from macwasm.inputs import ARTIFACT_SEPARATOR
 from macwasm.limits import ARTIFACT_MAX_SIZE, WALK_MAX_DEPTH
+
+if TYPE_CHECKING:
+    from macwasm.artifacts.model import ArtifactFacts
 
 #: suffix -> format of the artifacts read (a folder with such a name is a folder, e.g. an old bundle-style .pkg)
 ARTIFACT_SUFFIXES = {".zip": "zip", ".pkg": "pkg"}
@@ -95,6 +96,8 @@ def open_artifact(path: str) -> Artifact:
         for cached in _LAST:
             if cached.key == key:
                 return cached
+        from macwasm.artifacts.streams import Budget
+
         shown = path + ARTIFACT_SEPARATOR
         budget = Budget(path)
         if kind == "zip":

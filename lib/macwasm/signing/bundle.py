@@ -55,7 +55,6 @@ from macwasm.limits import (
 from macwasm.signing.macho import is_macho, read_macho, slice_disagreements
 from macwasm.signing.model import NestedCode, ProfileFacts, SigningFacts, SliceFacts, WasmFileFacts
 from macwasm.signing.plist import load_plist
-from macwasm.signing.profile import read_profile
 from macwasm.signing.roles import code_locations, is_code_location, resolve_role
 
 #: folder names that make a directory a bundle of its own (a nested bundle or the input itself)
@@ -417,10 +416,25 @@ def _real_or_none(tree: Tree, path: str) -> str | None:
 def _nested_code(ctx: _Ctx, contents: str, *, main_executable: str | None, nesting: int) -> None:
     """Every piece of code in this bundle's code locations, recursing into nested bundles."""
     tree = ctx.tree
+    listings: dict[str, dict[str, str]] = {}
+
+    def kinds(folder: str) -> dict[str, str]:
+        if folder not in listings:
+            try:
+                listings[folder] = {e.name: e.kind for e in tree.listdir(folder)}
+            except OSError:
+                listings[folder] = {}
+        return listings[folder]
+
     for location in code_locations():
-        folder = join(contents, *location.split("/"))
-        if not tree.is_dir(folder):
-            continue  # absent, a file, or a link (reported by the walk when it leaves the bundle; never followed)
+        parts = location.split("/")
+        folder = contents
+        for part in parts:  # one listing per folder instead of a stat per code location
+            if kinds(folder).get(part) != DIR:
+                break  # absent, a file, or a link (reported by the walk when it leaves the bundle; never followed)
+            folder = join(folder, part)
+        if folder != join(contents, *parts):
+            continue
         try:
             entries = tree.listdir(folder)
         except OSError as exc:
@@ -537,6 +551,8 @@ def _read_info(ctx: _Ctx, path: str) -> dict[str, Any]:
 
 
 def _read_profile(ctx: _Ctx, path: str) -> ProfileFacts:
+    from macwasm.signing.profile import read_profile  # asn1crypto costs ~40 ms to import; most bundles hold no profile
+
     shown = ctx.shown(path)
     return _read_bytes(ctx, path, "provisioning profile", PROFILE_MAX_SIZE, lambda d: read_profile(d, path=shown))
 

@@ -37,7 +37,6 @@ from macwasm.signing.der import decode_der_entitlements
 from macwasm.signing.macho import is_macho, read_macho, slice_disagreements
 from macwasm.signing.model import SOURCES, SigningFacts
 from macwasm.signing.plist import load_entitlements
-from macwasm.signing.profile import SIGNATURE_NOT_VERIFIED_NOTE, read_profile
 
 #: the largest single file we accept before knowing what it is (a universal Mach-O is the biggest form)
 MAX_INPUT_SIZE = BUNDLE_MAX_EXECUTABLE_SIZE
@@ -120,6 +119,8 @@ def _from_bytes(buf: Any, name: str, hint: str | None) -> SigningFacts:
                                path=name, offset=PLIST_MAX_SIZE, category=LIMIT)
     data = bytes(buf)
     if source == "provisioning-profile":
+        from macwasm.signing.profile import SIGNATURE_NOT_VERIFIED_NOTE, read_profile  # asn1crypto: ~40 ms
+
         profile = read_profile(data, path=name)
         return SigningFacts(path=name, source=source, entitlements=dict(profile.entitlements), profile=profile,
                             notes=[SIGNATURE_NOT_VERIFIED_NOTE])
