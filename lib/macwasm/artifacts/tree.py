@@ -266,7 +266,7 @@ class BytesSource(Source):
 
     @contextmanager
     def open_whole(self, max_size: int, shown: str) -> Iterator[bytes]:
-        _check_size(len(self.data), max_size, shown)
+        check_size(len(self.data), max_size, shown)
         yield self.data
 
 
@@ -286,12 +286,12 @@ class PartialSource(Source):
 
     @contextmanager
     def open_macho(self, max_size: int, shown: str) -> Iterator[SparseView]:
-        _check_size(len(self.view), max_size, shown)
+        check_size(len(self.view), max_size, shown)
         self.view.name = shown
         yield self.view
 
 
-def _check_size(size: int, max_size: int, shown: str) -> None:
+def check_size(size: int, max_size: int, shown: str) -> None:
     if size > max_size:
         raise ArtifactError(f"member is {size} bytes, larger than the limit of {max_size} bytes", path=shown,
                             offset=max_size, category=LIMIT)

@@ -26,7 +26,7 @@ from macwasm.artifacts.capture import SNIFF_SIZE, plan_macho
 from macwasm.artifacts.model import ArtifactFacts
 from macwasm.artifacts.names import clean_name, is_appledouble, printable_name
 from macwasm.artifacts.streams import CHUNK, Budget
-from macwasm.artifacts.tree import DIR, FILE, LINK, Index, Node, Source
+from macwasm.artifacts.tree import DIR, FILE, LINK, Index, Node, Source, check_size
 from macwasm.errors import LIMIT, ArtifactError
 from macwasm.limits import (
     ARTIFACT_KEEP_WHOLE_SIZE,
@@ -144,30 +144,28 @@ class ZipSource(Source):
         with self._open(self.info.filename) as fh:
             return fh.read(min(n, self.info.file_size))
 
-    @contextmanager
-    def open_whole(self, max_size: int, shown: str) -> Iterator[bytes]:
+    def _admit(self, max_size: int, shown: str) -> int:
+        """The member's size, once it is known to fit ``max_size``, the ratio cap and the artifact's budget."""
         size = self.info.file_size
-        if size > max_size:
-            raise ArtifactError(f"member is {size} bytes, larger than the limit of {max_size} bytes", path=shown,
-                                offset=max_size, category=LIMIT)
+        check_size(size, max_size, shown)
         self._check_ratio(shown)
         self.budget.spend(size)
+        return size
+
+    @contextmanager
+    def open_whole(self, max_size: int, shown: str) -> Iterator[bytes]:
+        size = self._admit(max_size, shown)
         with self._open(shown) as fh:
             data = _read_exact(fh, size, shown)
         yield data
 
     @contextmanager
     def open_macho(self, max_size: int, shown: str) -> Iterator[Any]:
-        size = self.info.file_size
-        if size <= ARTIFACT_KEEP_WHOLE_SIZE:
+        if self.info.file_size <= ARTIFACT_KEEP_WHOLE_SIZE:
             with self.open_whole(max_size, shown) as data:
                 yield data
             return
-        if size > max_size:
-            raise ArtifactError(f"member is {size} bytes, larger than the limit of {max_size} bytes", path=shown,
-                                offset=max_size, category=LIMIT)
-        self._check_ratio(shown)
-        self.budget.spend(size)
+        size = self._admit(max_size, shown)
         with self._open(shown) as fh:
             reader = _ZipReader(fh, size, shown)
             view = plan_macho(reader.read_at(0, SNIFF_SIZE), reader)

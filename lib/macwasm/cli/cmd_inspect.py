@@ -3,10 +3,10 @@
 Directories are searched recursively for ``*.wasm``; a ``.zip`` or ``.pkg`` named on the command
 line is searched the same way without unpacking it (its modules are shown as
 ``app.pkg!/Payload/X.app/Contents/Resources/m.wasm``; a ``.dmg`` is refused with the reason); any
-other file named on the command line is always read; ``-`` reads standard input. The batch goes on past bad files. Exit 0 when every file was
-readable and well-formed (and, with ``--validate``, valid for wasmtime), 1 when some file is
-malformed, not wasm, of an unknown version or rejected by the validator, 2 on a usage error or a
-file that could not be read at all.
+other file named on the command line is always read; ``-`` reads standard input. The batch goes
+on past bad files. Exit 0 when every file was readable and well-formed (and, with ``--validate``,
+valid for wasmtime), 1 when some file is malformed, not wasm, of an unknown version or rejected
+by the validator, 2 on a usage error or a file that could not be read at all.
 
 Import cost matters here (10,000 small files must not be slower than ``file``): nothing heavier
 than the inspector itself is imported unless ``--validate`` asks for wasmtime.
