@@ -116,13 +116,23 @@ def _superblob(blob: bytes) -> dict:
 def corpus() -> list[Path]:
     if not FIXTURES.exists() and FETCH.exists():
         subprocess.run([sys.executable, str(FETCH)], check=False)
+    # the single binaries of the fixture folder (its whole-wheel trees are bench_wheel_tree.py's corpus)
     files = []
-    for root in (FIXTURES, SAMPLES):
+    for root, pattern in ((FIXTURES, "*"), (SAMPLES, "**/*")):
         if root.exists():
-            for p in sorted(root.rglob("*")):
-                if p.is_file() and not p.is_symlink() and p.open("rb").read(4) in MACHO_MAGICS:
-                    files.append(p)
+            files.extend(macho_files(sorted(root.glob(pattern))))
     return files
+
+
+def macho_files(paths: list[Path]) -> list[Path]:
+    """The regular files (not links) among ``paths`` that start with a Mach-O magic."""
+    out = []
+    for p in paths:
+        if p.is_file() and not p.is_symlink():
+            with open(p, "rb") as fh:
+                if fh.read(4) in MACHO_MAGICS:
+                    out.append(p)
+    return out
 
 
 

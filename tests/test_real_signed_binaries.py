@@ -4,6 +4,11 @@ Each slice's facts are compared with what LIEF reads (architectures, whether LC_
 exists) plus an independent decode of the CodeDirectory and XML entitlements from the bytes LIEF
 returns, and the signer certificates as OpenSSL (``cryptography``) reads the CMS. The few values
 written out below (team, layouts, keys) were checked that way and with ``llvm-objdump --macho``.
+
+Whole trees (``TREES`` of the fetch script: a PySide6 wheel with 78 frameworks in wheel layout and
+235 Mach-O files, a PyQt6 WebEngine wheel with a framework holding a helper app) are read by the
+bundle reader, each executable found is checked against an independent walk of the tree, each
+slice against LIEF, and each wheel read as a ``.zip`` artifact against the unpacked tree.
 """
 
 from __future__ import annotations
@@ -141,3 +146,117 @@ def test_universal_wheel_slices_differ(binaries: dict[str, Path]) -> None:
     assert [(s.arch, s.signature.kind if s.signature else None) for s in slices] == [
         ("x86_64", None), ("arm64", "linker-signed")]
     assert "slices disagree on signature kind: x86_64=unsigned, arm64=linker-signed" in slice_disagreements(slices)
+
+
+# ------------------------------------------------------------------------ whole trees from wheels
+
+MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
+PYSIDE = "pyside6-essentials-6.12.0-macos-universal2"
+WEBENGINE = "pyqt6-webengine-qt6-6.11.2-macos-arm64"
+
+
+@pytest.fixture(scope="session")
+def trees() -> dict[str, Path]:
+    return load_script("fetch_signed_fixtures").fetch_trees(CACHE)
+
+
+def macho_files(root: Path) -> list[Path]:
+    """Independent of macwasm: every regular file under ``root`` that starts with a Mach-O magic."""
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            with open(p, "rb") as fh:
+                if fh.read(4) in MACHO_MAGICS:
+                    out.append(p)
+    return out
+
+
+def assert_slices_match_lief(mine, path: Path) -> None:
+    theirs = lief_slices(path)
+    assert [s.arch for s in mine] == [t["arch"] for t in theirs], path
+    for s, t in zip(mine, theirs, strict=True):
+        assert (s.signature is not None) == t["signed"], (path, s.arch)
+        if not t["signed"]:
+            continue
+        sig = s.signature
+        assert sig.identifier == t["identifier"], (path, s.arch)
+        assert ("adhoc" in sig.flags) == bool(t["flags"] & 0x2), (path, s.arch)
+        assert ("linker-signed" in sig.flags) == bool(t["flags"] & 0x20000), (path, s.arch)
+        assert sig.hardened_runtime == bool(t["flags"] & 0x10000), (path, s.arch)
+        assert sig.team_id == (t["cd_team"] if sig.kind == "signed" else None), (path, s.arch)
+        assert s.entitlements == t.get("xml"), (path, s.arch)
+
+
+def test_pyside_wheel_every_framework_executable_is_found(trees: dict[str, Path]) -> None:
+    """Issue 13: on a PySide6 install macwasm read 0 of 78 framework executables; now all 78, from Versions/A."""
+    from macwasm.signing.reader import iter_signing_items, read_signing_facts
+
+    root = trees[PYSIDE]
+    frameworks = sorted(root.rglob("*.framework"))
+    expected = {fw: [p for p in macho_files(fw) if p.parent.parent.name == "Versions"] for fw in frameworks}
+    assert len(frameworks) == 78 and all(len(v) == 1 for v in expected.values())
+    items = [i.path for i in iter_signing_items([str(root)])]
+    assert sorted(p for p in items if p.endswith(".framework")) == sorted(map(str, frameworks))
+    for fw, [exe] in expected.items():
+        facts = read_signing_facts(fw)
+        assert facts.error is None and facts.role == "framework", facts.error
+        assert any("Versions/Current: missing" in n for n in facts.notes)
+        assert [s.to_dict() for s in facts.slices] == [s.to_dict() for s in read_signing_facts(exe).slices]
+        assert_slices_match_lief(facts.slices, exe)
+
+
+def test_pyside_wheel_every_macho_agrees_with_lief_per_slice(trees: dict[str, Path]) -> None:
+    from macwasm.signing.reader import read_signing_facts
+
+    files = macho_files(trees[PYSIDE])
+    assert len(files) > 200
+    kinds = set()
+    for path in files:
+        facts = read_signing_facts(path)
+        assert_slices_match_lief(facts.slices, path)
+        kinds |= {(s.arch, s.signature.kind if s.signature else "unsigned") for s in facts.slices}
+    # what this wheel really holds: ad hoc and linker-signed arm64, ad hoc and unsigned x86_64
+    assert ("arm64", "linker-signed") in kinds and ("x86_64", "unsigned") in kinds
+
+
+def test_pyside_apps_and_lone_libraries(trees: dict[str, Path]) -> None:
+    from macwasm.signing.reader import read_signing_facts
+
+    root = trees[PYSIDE] / "PySide6"
+    for name in ("Assistant", "Designer", "Linguist"):
+        facts = read_signing_facts(root / f"{name}.app")
+        assert (facts.role, facts.error, [s.arch for s in facts.slices]) == ("app", None, ["x86_64", "arm64"])
+        assert_slices_match_lief(facts.slices, root / f"{name}.app" / "Contents" / "MacOS" / name)
+    plugin = next((root / "Qt" / "plugins" / "platforms").glob("libqcocoa.dylib"))
+    assert read_signing_facts(plugin).role == "framework"  # MH_BUNDLE or MH_DYLIB: library code
+
+
+def test_webengine_framework_with_its_helper_app(trees: dict[str, Path]) -> None:
+    from macwasm.signing.reader import read_signing_facts
+
+    fw = trees[WEBENGINE] / "PyQt6" / "Qt6" / "lib" / "QtWebEngineCore.framework"
+    facts = read_signing_facts(fw)
+    assert facts.error is None and facts.bundle_id == "org.qt-project.QtWebEngineCore"  # as plistlib reads it
+    assert_slices_match_lief(facts.slices, fw / "Versions" / "A" / "QtWebEngineCore")
+    [helper] = facts.nested
+    assert (helper.path, helper.role, helper.error) == ("Helpers/QtWebEngineProcess.app", "helper-tool", None)
+    assert helper.bundle_id == "org.qt-project.Qt.QtWebEngineProcess"
+    exe = fw / "Helpers" / "QtWebEngineProcess.app" / "Contents" / "MacOS" / "QtWebEngineProcess"
+    (theirs,) = lief_slices(exe)
+    assert helper.signature.identifier == theirs["identifier"] and helper.entitlements == theirs.get("xml")
+
+
+@pytest.mark.parametrize("name", [PYSIDE, WEBENGINE])
+def test_the_wheel_read_as_a_zip_gives_the_facts_of_the_installed_tree(trees: dict[str, Path], name: str) -> None:
+    """The artifact reader on a real archive: every item inside the wheel reads as it does once unpacked."""
+    from macwasm.signing.reader import iter_signing_items, read_signing_facts
+
+    root, archive = trees[name], CACHE / f"{name}.zip"
+    inside = [i.path for i in iter_signing_items([str(archive)])]
+    on_disk = [i.path for i in iter_signing_items([str(root)])]
+    assert [p.split("!/", 1)[1] for p in inside] == [str(Path(p).relative_to(root)) for p in on_disk]
+    for a, b in zip(inside, on_disk, strict=True):
+        fa, fb = read_signing_facts(a).to_dict(), read_signing_facts(b).to_dict()
+        for d in (fa, fb):
+            d.pop("path")
+        assert fa == fb, a

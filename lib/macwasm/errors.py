@@ -96,6 +96,10 @@ class BundleError(MacwasmError):
     """An ``.app``-style bundle cannot be walked (missing Info.plist, symlink loop, too large)."""
 
 
+class ArtifactError(MacwasmError):
+    """An artifact that goes to notarization (``.zip``, flat ``.pkg``) is malformed, hostile or not readable here."""
+
+
 class LogFormatError(MacwasmError):
     """A log or notarization report handed to ``explain`` cannot be read."""
 

@@ -15,8 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from macwasm.errors import IO, LIMIT, InputError
+from macwasm.errors import IO, LIMIT, InputError, MacwasmError
 from macwasm.limits import WALK_MAX_DEPTH
+
+#: how a member of an artifact is named: ``app.zip!/X.app`` (macwasm.artifacts.tree names it too)
+ARTIFACT_SEPARATOR = "!/"
 
 STDIN = "-"
 
@@ -26,7 +29,7 @@ class InputItem:
     """One file to read, or the error met while finding it (a batch goes on past it)."""
 
     path: str
-    error: InputError | None = None
+    error: MacwasmError | None = None
 
 
 @contextmanager
@@ -36,8 +39,17 @@ def open_readonly(path: str | os.PathLike[str], *, max_size: int) -> Iterator[by
     The file is never opened for writing and the mapping is ``ACCESS_READ``, so no code path in a
     reader can modify an input. ``max_size`` is checked before mapping: a 4 GB sparse file claiming
     to be a module fails fast with a ``limit`` error instead of being paged in.
+
+    ``<artifact>!/<member>`` (``app.zip!/X.app/Contents/Resources/m.wasm``) gives the member's bytes,
+    read from the ``.zip`` or ``.pkg`` without unpacking it (:mod:`macwasm.artifacts.access`).
     """
     name = os.fspath(path)
+    if name != STDIN and ARTIFACT_SEPARATOR in name and not os.path.lexists(name):
+        from macwasm.artifacts.access import open_member
+
+        with open_member(name, max_size) as member:
+            yield member
+        return
     if name == STDIN:
         data = sys.stdin.buffer.read(max_size + 1)
         if len(data) > max_size:
@@ -86,8 +98,10 @@ def iter_inputs(paths: Iterable[str], *, suffixes: tuple[str, ...] | None = None
     """Expand PATH arguments: files as given, directories recursively in sorted order.
 
     Inside a directory only files ending in one of ``suffixes`` are taken (all files when None);
-    a file named explicitly is always taken. Symlinked directories are not descended into, so a
-    symlink loop or a link to ``/`` cannot make a batch endless.
+    a file named explicitly is always taken, except a ``.zip`` or ``.pkg`` named while ``suffixes``
+    do not take it: its members with those suffixes are taken instead (``app.zip!/X.app/.../m.wasm``),
+    and a ``.dmg`` comes as an item with the reason it cannot be read. Symlinked directories are not
+    descended into, so a symlink loop or a link to ``/`` cannot make a batch endless.
     """
     def take(entry: os.DirEntry[str]) -> bool:
         return suffixes is None or entry.name.lower().endswith(suffixes)
@@ -103,8 +117,30 @@ def iter_inputs(paths: Iterable[str], *, suffixes: tuple[str, ...] | None = None
             continue
         if stat.S_ISDIR(st.st_mode):
             yield from walk_folder(arg, take)
+        elif suffixes is not None and not arg.lower().endswith(suffixes) and _is_artifact(arg):
+            yield from iter_artifact(arg, lambda path: path.lower().endswith(suffixes))
         else:
             yield InputItem(arg)
+
+
+def _is_artifact(path: str) -> bool:
+    from macwasm.artifacts.access import artifact_kind
+
+    return artifact_kind(path) is not None
+
+
+def iter_artifact(path: str, take_file: Callable[[str], bool],
+                  take_dir: Callable[[str], bool] | None = None) -> Iterator[InputItem]:
+    """Members of the artifact at ``path`` as items named ``path!/member`` (the artifact's error as an item)."""
+    from macwasm.artifacts.access import open_artifact, walk_members
+
+    try:
+        artifact = open_artifact(path)
+        tree = artifact.tree
+        for member in walk_members(tree, lambda e: take_file(e.path), take_dir or (lambda _p: False)):
+            yield InputItem(tree.shown(member))
+    except MacwasmError as err:
+        yield InputItem(path, err)
 
 
 def walk_folder(root: str, take_file: Callable[[os.DirEntry[str]], bool],

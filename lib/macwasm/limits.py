@@ -256,3 +256,62 @@ LIMITS.extend([
     Limit("XCODE_MAX_SETTING_LENGTH", XCODE_MAX_SETTING_LENGTH, "characters",
           "one build setting's value after $(VAR) expansion", "ours (real values are < 1 KB)"),
 ])
+
+# --- ARTIFACT: what goes to notarization, read without unpacking (artifacts/: zip, flat pkg = xar + cpio).
+# A notarized .zip or .pkg holds one app or a few (tens of thousands of files, a few GB at most). The index of an
+# archive (zip central directory, xar TOC) is read whole, so it is capped before it is read; payloads are streamed
+# and only the bytes a reader needs are kept (Mach-O headers, load commands and signatures; Info.plists; profiles),
+# within ARTIFACT_MAX_KEPT_SIZE. Compressed streams are checked against ARTIFACT_MAX_RATIO once they have expanded
+# past ARTIFACT_RATIO_FLOOR (real payloads compress 2-10x; deflate cannot exceed ~1032x, xz and bzip2 go far
+# beyond), and against ARTIFACT_MAX_EXPANDED_SIZE in all, so a decompression bomb ends with a limit error.
+ARTIFACT_MAX_SIZE = 64 * GiB
+ARTIFACT_MAX_ENTRIES = 500_000
+ARTIFACT_MAX_INDEX_SIZE = 64 * MiB
+ARTIFACT_MAX_NAME_LENGTH = 4096
+ARTIFACT_MAX_DEPTH = 128
+ARTIFACT_MAX_EXPANDED_SIZE = 64 * GiB
+ARTIFACT_MAX_RATIO = 250
+ARTIFACT_RATIO_FLOOR = 32 * MiB
+ARTIFACT_MAX_KEPT_SIZE = 128 * MiB
+ARTIFACT_KEEP_WHOLE_SIZE = 1 * MiB
+ARTIFACT_MAX_SIGNATURE_SIZE = 64 * MiB
+ARTIFACT_MAX_LINK_HOPS = 40
+ARTIFACT_MAX_XML_ELEMENTS = 2_000_000
+ARTIFACT_MAX_XML_DEPTH = 256
+ARTIFACT_MAX_PACKAGES = 1_000
+ARTIFACT_MAX_NOTES = 100
+
+LIMITS.extend([
+    Limit("ARTIFACT_MAX_SIZE", ARTIFACT_MAX_SIZE, "bytes", "one .zip or .pkg file", "ours"),
+    Limit("ARTIFACT_MAX_ENTRIES", ARTIFACT_MAX_ENTRIES, "entries",
+          "entries in a zip central directory, a xar TOC or a cpio payload (all payloads of a pkg together)",
+          "ours (= BUNDLE_MAX_FILES)"),
+    Limit("ARTIFACT_MAX_INDEX_SIZE", ARTIFACT_MAX_INDEX_SIZE, "bytes",
+          "a zip central directory, or a xar TOC compressed and expanded, read whole", "ours"),
+    Limit("ARTIFACT_MAX_NAME_LENGTH", ARTIFACT_MAX_NAME_LENGTH, "bytes", "one member name or symlink target",
+          "ours (macOS PATH_MAX is 1024)"),
+    Limit("ARTIFACT_MAX_DEPTH", ARTIFACT_MAX_DEPTH, "levels", "path components of a member name, nested xar <file>s",
+          "ours"),
+    Limit("ARTIFACT_MAX_EXPANDED_SIZE", ARTIFACT_MAX_EXPANDED_SIZE, "bytes",
+          "bytes decompressed from one artifact in all (payload streams and members)", "ours"),
+    Limit("ARTIFACT_MAX_RATIO", ARTIFACT_MAX_RATIO, "x", "expanded / compressed size of one stream or member",
+          "ours (real payloads compress 2-10x)"),
+    Limit("ARTIFACT_RATIO_FLOOR", ARTIFACT_RATIO_FLOOR, "bytes",
+          "expanded size below which the ratio is not checked (small, very regular files compress well)", "ours"),
+    Limit("ARTIFACT_MAX_KEPT_SIZE", ARTIFACT_MAX_KEPT_SIZE, "bytes",
+          "bytes of a streamed pkg payload kept in memory (headers, signatures, plists, small files)",
+          "ours (the goal: a 500 MB pkg read in under 200 MB of memory)"),
+    Limit("ARTIFACT_KEEP_WHOLE_SIZE", ARTIFACT_KEEP_WHOLE_SIZE, "bytes",
+          "a Mach-O member up to this size is kept whole; a larger one keeps its headers and signature only", "ours"),
+    Limit("ARTIFACT_MAX_SIGNATURE_SIZE", ARTIFACT_MAX_SIGNATURE_SIZE, "bytes",
+          "one slice's code signature kept from a streamed member", "ours (a 4 GB binary's hashes are ~64 MB)"),
+    Limit("ARTIFACT_MAX_LINK_HOPS", ARTIFACT_MAX_LINK_HOPS, "links", "symlinks followed to resolve one member path",
+          "MAXSYMLINKS (sys/param.h on Linux and macOS)"),
+    Limit("ARTIFACT_MAX_XML_ELEMENTS", ARTIFACT_MAX_XML_ELEMENTS, "elements",
+          "XML elements in a xar TOC, Distribution or PackageInfo", "ours"),
+    Limit("ARTIFACT_MAX_XML_DEPTH", ARTIFACT_MAX_XML_DEPTH, "levels", "nested XML elements in a TOC", "ours"),
+    Limit("ARTIFACT_MAX_PACKAGES", ARTIFACT_MAX_PACKAGES, "packages", "component packages in one product archive",
+          "ours"),
+    Limit("ARTIFACT_MAX_NOTES", ARTIFACT_MAX_NOTES, "notes", "notes kept for one artifact (all counted)",
+          "ours (= BUNDLE_MAX_NOTES)"),
+])

@@ -1,10 +1,12 @@
 """``macwasm inspect PATH...``: what each WebAssembly file is, its sections, interface and traits.
 
-Directories are searched recursively for ``*.wasm``; a file named on the command line is always
-read; ``-`` reads standard input. The batch goes on past bad files. Exit 0 when every file was
-readable and well-formed (and, with ``--validate``, valid for wasmtime), 1 when some file is
-malformed, not wasm, of an unknown version or rejected by the validator, 2 on a usage error or a
-file that could not be read at all.
+Directories are searched recursively for ``*.wasm``; a ``.zip`` or ``.pkg`` named on the command
+line is searched the same way without unpacking it (its modules are shown as
+``app.pkg!/Payload/X.app/Contents/Resources/m.wasm``; a ``.dmg`` is refused with the reason); any
+other file named on the command line is always read; ``-`` reads standard input. The batch goes
+on past bad files. Exit 0 when every file was readable and well-formed (and, with ``--validate``,
+valid for wasmtime), 1 when some file is malformed, not wasm, of an unknown version or rejected
+by the validator, 2 on a usage error or a file that could not be read at all.
 
 Import cost matters here (10,000 small files must not be slower than ``file``): nothing heavier
 than the inspector itself is imported unless ``--validate`` asks for wasmtime.
@@ -41,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "only; never instantiates or runs a module.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="a .wasm file, a directory (searched recursively for *.wasm), or '-' for stdin")
+                        help="a .wasm file, a directory or a .zip/.pkg (searched for *.wasm; members shown as "
+                        "app.zip!/X.app/...), or '-' for stdin")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("--validate", action="store_true",
                         help="also validate with the wasmtime engine (compile only, never instantiate)")
