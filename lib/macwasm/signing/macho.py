@@ -24,6 +24,8 @@ from typing import Any
 from macwasm.errors import LIMIT, MachOFormatError
 from macwasm.limits import MACHO_MAX_FAT_ARCHS, MACHO_MAX_LOAD_COMMANDS, MACHO_MAX_SIZEOFCMDS
 from macwasm.signing.codesig import read_code_signature
+from macwasm.signing.engines import detect_engines
+from macwasm.signing.layout import SliceLayout, collect
 from macwasm.signing.model import SliceFacts
 
 MH_MAGIC = 0xFEEDFACE
@@ -188,6 +190,7 @@ class _Commands:
     min_os: str | None = None
     sdk: str | None = None
     has_build_version: bool = False
+    layout: SliceLayout | None = None  # segments, dylibs, symbol tables: what the engine detector reads
 
 
 def _read_slice(data: Any, start: int, size: int, path: str | None, fat: FatArch | None) -> SliceFacts:
@@ -218,9 +221,12 @@ def _read_slice(data: Any, start: int, size: int, path: str | None, fat: FatArch
         facts = {"entitlements": sig.entitlements, "entitlements_blob": sig.entitlements_blob,
                  "der_entitlements_blob": sig.der_entitlements_blob, "der_matches_xml": sig.der_matches_xml}
     entitlements = facts.pop("entitlements", None)
+    engine_notes: list[str] = []
+    engines = detect_engines(data, commands.layout, path=path, notes=engine_notes) if commands.layout else ()
     return MachOSlice(arch=arch_name(cputype, cpusub), signature=signature, entitlements=entitlements,
-                      platform=commands.platform, min_os=commands.min_os, sdk=commands.sdk, notes=notes,
-                      offset=start, der_layout=der_layout, der_entitlements=der_entitlements, **facts)
+                      platform=commands.platform, min_os=commands.min_os, sdk=commands.sdk, engines=engines,
+                      notes=tuple(notes) + tuple(engine_notes), offset=start, der_layout=der_layout,
+                      der_entitlements=der_entitlements, **facts)
 
 
 def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool, ncmds: int, sizeofcmds: int,
@@ -242,7 +248,7 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                offset=start + 16)
     base = start + header_size
     raw = bytes(data[base:base + sizeofcmds])
-    out = _Commands()
+    out = _Commands(layout=SliceLayout(start, size, order, is64))
     pos = 0
     for i in range(ncmds):
         at = base + pos
@@ -257,6 +263,7 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                    f"{sizeofcmds}", path=path, offset=at + 4)
         body = raw[pos:pos + cmdsize]
         cmd &= ~LC_REQ_DYLD
+        collect(out.layout, cmd, body, at, path)
         if cmd == LC_CODE_SIGNATURE:
             _code_signature_command(out, body, order, at, size, path)
         elif cmd == LC_BUILD_VERSION and not out.has_build_version:
