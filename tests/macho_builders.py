@@ -424,7 +424,7 @@ def image(arch: str = "arm64", *, bits: int = 64, big_endian: bool = False, file
             fileoff = min(o for o, _ in starts) if starts else 0
             end = max(o + n for o, n in starts) if starts else 0
             body = b""
-            for (i, (_seg, sectname, data)), (off, size) in zip(own, starts, strict=True):
+            for (_i, (_seg, sectname, data)), (off, size) in zip(own, starts, strict=True):
                 zerofill = isinstance(data, int)
                 length = data if zerofill else size
                 fields = (VM_BASE + off if is64 else off, length, 0 if zerofill else off, 0, 0, 0,
@@ -485,7 +485,7 @@ def image(arch: str = "arm64", *, bits: int = 64, big_endian: bool = False, file
 
 
 def command_offset(data: bytes, cmd: int, *, nth: int = 0) -> int:
-    """File offset of the ``nth`` load command ``cmd`` (as written, LC_REQ_DYLD included) of a thin little-endian file."""
+    """File offset of the ``nth`` load command ``cmd`` (LC_REQ_DYLD included) of a thin little-endian file."""
     is64 = data[:4] == b"\xcf\xfa\xed\xfe"
     ncmds = struct.unpack_from("<I", data, 16)[0]
     pos = 32 if is64 else 28
@@ -533,6 +533,57 @@ def fixtures() -> dict[str, bytes]:
                                                thin("x86_64"), bits=64),
         "der-disagrees-with-xml-arm64": thin("arm64", signature("com.example.mismatch", entitlements=JIT,
                                                                 der=der_wrapped({}))),
+        "ppc-only-unsigned": thin("ppc", bits=32, big_endian=True, build_version=False),
+        "universal-i386-ppc": fat(thin("i386", bits=32, build_version=False),
+                                  thin("ppc", bits=32, big_endian=True, build_version=False)),
+        "universal-sha1-sha256-cds": fat(thin("x86_64", signature("com.example.cmake-like", alternate_sha256=True)),
+                                         thin("arm64", signature("com.example.cmake-like", alternate_sha256=True))),
+        **engine_fixtures(),
+    }
+
+
+#: a cargo registry path as rustc writes it into panic locations
+RUST_PANIC_PATH = "/Users/runner/.cargo/registry/src/index.crates.io-6f17d22bba15001f/{}/src/lib.rs"
+
+
+def engine_fixtures() -> dict[str, bytes]:
+    """Small linked images, one per kind of engine signal (and fuzz seeds for the detector's readers)."""
+    return {
+        "engines-electron-helper-arm64": image(
+            dylibs=[(LC_LOAD_DYLIB, "@rpath/Electron Framework.framework/Electron Framework"),
+                    (LC_LOAD_DYLIB, "/usr/lib/libSystem.B.dylib")],
+            symbols=[("_main", "extdef", 0), ("_napi_create_function", "undef", 1)],
+            imports=[("_napi_create_function", 1), ("_dyld_stub_binder", 2)]),
+        "engines-libwasmtime-dylib-arm64": image(
+            filetype=MH_DYLIB, id_dylib="@rpath/libwasmtime.dylib",
+            exports=["_wasmtime_store_new", "_wasmtime_module_new", "_wasm_engine_new", "_wasm_store_new"],
+            symbols=[("_wasmtime_store_new", "extdef", 0), ("_wasm_engine_new", "extdef", 0),
+                     ("_malloc", "undef", 1)], dylibs=["/usr/lib/libSystem.B.dylib"]),
+        "engines-bun-like-arm64": image(
+            sections=[("__TEXT", "__text", b"\0" * 16), ("__TEXT", "__jsc_int", b"\0" * 16),
+                      ("__DATA", "__jsc_opcodes", 64), ("__DATA", "__wtf_config", 64), ("__BUN", "__bun", b"\0" * 16)],
+            exports=["__ZN2v87Isolate10GetCurrentEv", "_napi_create_function", "__ZN3JSC9CallFrame13describeFrameEv"]),
+        "engines-go-wazero-arm64": image(sections=[("__DATA", "__go_buildinfo", go_buildinfo(
+            deps=[("github.com/tetratelabs/wazero", "v1.12.0"), ("golang.org/x/sys", "v0.30.0")]))]),
+        "engines-go-old-layout-x86_64": image("x86_64", sections=[("__DATA", "__go_buildinfo", go_buildinfo_pointers(
+            deps=[("github.com/bytecodealliance/wasmtime-go/v25", "v25.0.0")]))]),
+        "engines-static-wamr-x86_64": image(
+            "x86_64", symbols=[("_wasm_runtime_full_init", "local", 0), ("_aot_load_from_aot_file", "local", 0),
+                               ("_wasm_interp_call_wasm", "local", 0), ("_main", "extdef", 0),
+                               ("_mmap", "undef", 1)], dylibs=["/usr/lib/libSystem.B.dylib"]),
+        "engines-rust-wasmtime-arm64": image(sections=[
+            ("__TEXT", "__cstring", b"called `Option::unwrap()` on a `None` value\0"),
+            ("__TEXT", "__const", "".join(RUST_PANIC_PATH.format(c) for c in (
+                "wasmtime-25.0.1", "cranelift-codegen-0.112.1", "wasmparser-0.217.0")).encode())]),
+        "engines-stripped-wasm3-i386": image("i386", bits=32, sections=[
+            ("__TEXT", "__cstring", b"out of order Wasm section\0incompatible Wasm binary version\0")]),
+        "engines-ppc-wasm3-symbols": image("ppc", bits=32, big_endian=True,
+                                           symbols=[("_m3Err_mallocFailed", "extdef", 0), ("_m3_NewRuntime", "extdef", 0)]),
+        "engines-none-arm64": image(
+            dylibs=["/System/Library/Frameworks/Foundation.framework/Versions/C/Foundation",
+                    "/usr/lib/libSystem.B.dylib"],
+            sections=[("__TEXT", "__cstring", b"hello, wasm world\0"), ("__TEXT", "__const", b"\0" * 32)],
+            symbols=[("_main", "extdef", 0), ("_printf", "undef", 2)], exports=["__mh_execute_header", "_main"]),
     }
 
 

@@ -104,11 +104,12 @@ def _signatures(_root_key: str) -> tuple[EngineSignature, ...]:
     families = sorted({r.family for r in known.values()})
     out: list[EngineSignature] = []
     seen: set[str] = set()
+    where = str(data_path(TABLE))
     for line, row in _read(TABLE, cols):
         values = {c: row[c] for c in cols}
         sig = EngineSignature(**values)
         if not sig.id or sig.id in seen:
-            raise TableFormatError(f"line {line}: id {sig.id!r} is empty or used twice", path=str(data_path(TABLE)))
+            raise TableFormatError(f"line {line}: id {sig.id!r} is empty or used twice", path=where)
         seen.add(sig.id)
         for engine in sig.engines:
             _check(TABLE, line, "engine", engine, families)
@@ -117,9 +118,9 @@ def _signatures(_root_key: str) -> tuple[EngineSignature, ...]:
         if sig.runtime:
             _check(TABLE, line, "runtime", sig.runtime, sorted(known))
             if known[sig.runtime].family not in sig.engines:
-                raise TableFormatError(f"line {line}: runtime {sig.runtime} is not of engine {sig.engine}", path=str(data_path(TABLE)))
+                raise TableFormatError(f"line {line}: runtime {sig.runtime} is not of engine {sig.engine}", path=where)
         if not sig.pattern or (sig.kind == "string" and not sig.pattern.isascii()):
-            raise TableFormatError(f"line {line}: the pattern must be non-empty (and ASCII for strings)", path=str(data_path(TABLE)))
+            raise TableFormatError(f"line {line}: the pattern must be non-empty (and ASCII for strings)", path=where)
         out.append(sig)
     return tuple(out)
 

@@ -57,11 +57,26 @@ PLATFORMS = {1: "macos", 2: "ios", 3: "tvos", 4: "watchos", 5: "bridgeos", 6: "m
 
 CPU_ARCH_ABI64 = 0x01000000
 CPU_ARCH_ABI64_32 = 0x02000000
+CPU_TYPE_VAX = 1
+CPU_TYPE_MC680X0 = 6
 CPU_TYPE_X86 = 7
+CPU_TYPE_MC98000 = 10
+CPU_TYPE_HPPA = 11
 CPU_TYPE_ARM = 12
+CPU_TYPE_MC88000 = 13
+CPU_TYPE_SPARC = 14
+CPU_TYPE_I860 = 15
 CPU_TYPE_POWERPC = 18
 CPU_SUBTYPE_MASK = 0xFF000000  # capability bits (e.g. LIB64, ptrauth ABI) above the subtype
+#: cputype -> the name lipo and NXArchInfo use (mach/machine.h); subtypes that change the name are below
 _CPU_NAMES = {
+    CPU_TYPE_VAX: "vax",
+    CPU_TYPE_MC680X0: "m68k",
+    CPU_TYPE_MC98000: "m98k",
+    CPU_TYPE_HPPA: "hppa",
+    CPU_TYPE_MC88000: "m88k",
+    CPU_TYPE_SPARC: "sparc",
+    CPU_TYPE_I860: "i860",
     CPU_TYPE_X86: "i386",
     CPU_TYPE_X86 | CPU_ARCH_ABI64: "x86_64",
     CPU_TYPE_ARM: "arm",
@@ -81,6 +96,8 @@ _SUBTYPE_NAMES = {
     (CPU_TYPE_ARM, 15): "armv7m",
     (CPU_TYPE_ARM, 16): "armv7em",
 }
+#: the architecture a named slice runs as, for comparing slices with ``--arch`` (arm64 / x86_64)
+ARCH_FAMILIES = {"arm64e": "arm64", "x86_64h": "x86_64"}
 MIN_HEADER_SIZE = 28
 
 
@@ -126,6 +143,15 @@ def arch_name(cputype: int, cpusubtype: int) -> str:
     if named:
         return named
     return _CPU_NAMES.get(cputype, f"cpu-0x{cputype:x}")
+
+
+def arch_family(arch: str) -> str:
+    """``arm64`` for arm64e, ``x86_64`` for x86_64h; every other name (``ppc``, ``i386``, ``arm64_32``) as it is.
+
+    An Apple silicon Mac runs arm64 and arm64e slices natively and x86_64 ones under Rosetta; it
+    runs no ppc, ppc64 or i386 slice at all, and an Intel Mac no arm64 one.
+    """
+    return ARCH_FAMILIES.get(arch, arch)
 
 
 def read_macho(data: Any, *, path: str | None = None) -> list[SliceFacts]:
