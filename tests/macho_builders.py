@@ -577,8 +577,8 @@ def engine_fixtures() -> dict[str, bytes]:
                 "wasmtime-25.0.1", "cranelift-codegen-0.112.1", "wasmparser-0.217.0")).encode())]),
         "engines-stripped-wasm3-i386": image("i386", bits=32, sections=[
             ("__TEXT", "__cstring", b"out of order Wasm section\0incompatible Wasm binary version\0")]),
-        "engines-ppc-wasm3-symbols": image("ppc", bits=32, big_endian=True,
-                                           symbols=[("_m3Err_mallocFailed", "extdef", 0), ("_m3_NewRuntime", "extdef", 0)]),
+        "engines-ppc-wasm3-symbols": image("ppc", bits=32, big_endian=True, symbols=[
+            ("_m3Err_mallocFailed", "extdef", 0), ("_m3_NewRuntime", "extdef", 0)]),
         "engines-none-arm64": image(
             dylibs=["/System/Library/Frameworks/Foundation.framework/Versions/C/Foundation",
                     "/usr/lib/libSystem.B.dylib"],

@@ -53,8 +53,8 @@ def test_table_one_line_per_input(cli) -> None:
     proc = cli("entitlements", str(BUNDLES / "ForumCase.app"), str(BUNDLES / "ContainerFilter.app"))
     assert proc.returncode == 0, proc.stderr
     header, _rule, *rows = proc.stdout.splitlines()
-    assert header.split() == ["path", "source", "signature", "team", "runtime", "entitlements", "slices", "notes",
-                              "nested", "wasm", "error"]
+    assert header.split() == ["path", "source", "signature", "team", "runtime", "hashes", "entitlements", "slices",
+                              "engines", "notes", "nested", "wasm", "error"]
     assert len(rows) == 2
     assert "signed" in rows[0] and "ABCDE12345" in rows[0] and "7: com.apple" in rows[0]
 
