@@ -482,7 +482,7 @@ def test_malformed_load_commands_the_detector_reads() -> None:
     at = mb.command_offset(seg, mb.LC_SEGMENT_64)
     error(_patch(seg, at + 64, "<I", 50), "claims 50 sections")
     sect = at + 72  # the first section header: offset of its file bytes at +48
-    error(_patch(seg, sect + 48, "<I", 0x7FFFFFF0), "runs past the end")
+    assert error(_patch(seg, sect + 48, "<I", 0x7FFFFFF0), "runs past the end").offset == sect + 48
     trie = mb.image(exports=["_main"])
     at = mb.command_offset(trie, mb.LC_DYLD_EXPORTS_TRIE)
     error(_patch(trie, at + 12, "<I", 0x7FFFFFF0), "LC_DYLD_EXPORTS_TRIE")

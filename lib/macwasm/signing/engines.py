@@ -272,7 +272,7 @@ def _scanned_sections(buf: Any, layout: SliceLayout, path: str | None, notes: li
             continue
         if sec.offset + sec.size > layout.size:
             raise MachOFormatError(f"section {sec.name} ({sec.size} bytes at {sec.offset}) runs past the end of the "
-                                   f"{layout.size}-byte slice", path=path, offset=sec.at + 40)
+                                   f"{layout.size}-byte slice", path=path, offset=sec.at)
         take = min(sec.size, budget)
         if take < sec.size:
             notes.append(f"engine detection: only {take} of the {sec.size} bytes of {sec.name} were searched "

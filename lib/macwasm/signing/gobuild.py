@@ -59,7 +59,7 @@ def read_go_buildinfo(buf: Any, layout: SliceLayout, path: str | None, notes: li
     size = min(section.size, GO_MAX_BUILDINFO_SIZE)
     if section.offset + section.size > layout.size:
         raise MachOFormatError(f"section {section.name} ({section.size} bytes at {section.offset}) runs past the end "
-                               f"of the {layout.size}-byte slice", path=path, offset=section.at + 40)
+                               f"of the {layout.size}-byte slice", path=path, offset=section.at)
     blob = bytes(buf[start:start + size])
     if len(blob) < HEADER_SIZE or not blob.startswith(MAGIC):
         raise MachOFormatError(f"{SECTION} does not start with the Go build-info header", path=path, offset=start)

@@ -59,7 +59,7 @@ class Section:
     size: int
     offset: int  # in the slice; meaningless for zerofill sections
     flags: int
-    at: int  # absolute offset of this section header, for errors
+    at: int  # absolute offset of this section header's ``offset`` field, for errors
 
     @property
     def name(self) -> str:
@@ -202,7 +202,7 @@ def _segment(layout: SliceLayout, is64: bool, body: bytes, at: int, path: str | 
             addr, size, offset, _align, _reloff, _nreloc, flags = struct.unpack_from(o + "QQIIIII", body, pos + 32)
         else:
             addr, size, offset, _align, _reloff, _nreloc, flags = struct.unpack_from(o + "IIIIIII", body, pos + 32)
-        layout.sections.append(Section(segname, sectname, addr, size, offset, flags, at + pos))
+        layout.sections.append(Section(segname, sectname, addr, size, offset, flags, at + pos + (48 if is64 else 40)))
 
 
 def _dylib_name(layout: SliceLayout, body: bytes, at: int, path: str | None) -> str:

@@ -115,10 +115,10 @@ class SymbolTable:
         """``(name, library ordinal)`` of each undefined external symbol (the undef range when LC_DYSYMTAB says it)."""
         if not self.usable:
             return
-        first, count = self.ranges.get("undef", (0, self.nsyms))
+        first, count = self.ranges.get("undef", (0, self.nsyms))  # without LC_DYSYMTAB: every symbol
         if count > ENGINE_MAX_IMPORTS:
-            notes.append(f"engine detection: only the first {ENGINE_MAX_IMPORTS} of {count} undefined symbols were "
-                         "searched")
+            notes.append(f"engine detection: only the first {ENGINE_MAX_IMPORTS} of {count} symbols were searched "
+                         "for imports")
             count = ENGINE_MAX_IMPORTS
         raw = bytes(self.buf[self.sym0 + first * self.entry:self.sym0 + (first + count) * self.entry])
         fmt = self.layout.order + ("IBBHQ" if self.layout.is64 else "IBBHI")
