@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -92,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.lief_worker:
         return lief_worker(args.lief_worker)
 
-    from run_all import machine_info, macwasm_argv, replace_section, timed  # this folder is on sys.path
+    from run_all import machine_info, macwasm_argv, publish, timed  # this folder is on sys.path
 
     sys.path.insert(0, str(REPO / "scripts"))
     import fetch_engine_fixtures
@@ -145,12 +144,7 @@ def main(argv: list[str] | None = None) -> int:
               "table, `__TEXT,__cstring`/`__TEXT,__const`) run only when the load commands, sections, exports, "
               "imports and Go build info found no engine with high confidence, so Node and Bun pay for the "
               "cheap reads only."]
-    text = "\n".join(lines) + "\n"
-    if args.no_readme:
-        print(text)
-    else:
-        replace_section(SECTION, text)
-        print(text)
+    publish(SECTION, "\n".join(lines) + "\n", print_only=args.no_readme)
     return 0
 
 

@@ -401,7 +401,7 @@ def test_export_trie_cycle_is_an_error() -> None:
 @pytest.mark.parametrize(("trie", "words"), [
     (b"\x00\x01_w\x00\x7f", "child offset 127 lies past"),
     (b"\x00\x01_w", "edge label has no terminating NUL"),
-    (b"\x00\x01_\x00\x80", "ULEB128 runs past the end"),
+    (b"\x00\x01_\x00\x80", "export trie edge: ULEB128 runs past the end"),
     (b"\x05\x00", "terminal info of 5 bytes runs past the trie"),
     (b"\x00", "no child count"),
 ])
@@ -454,7 +454,8 @@ GO = mb.go_buildinfo(deps=[("github.com/tetratelabs/wazero", "v1.12.0")])
     (GO[:32], "Go version"),  # header only
     (GO[:20], "does not start with the Go build-info header"),
     (b"\xfe" + GO[1:], "does not start with the Go build-info header"),
-    (GO[:32] + b"\xff" * 11, "longer than 10 bytes"),
+    (GO[:32] + b"\xff" * 3, "ULEB128 runs past the end"),
+    (GO[:32] + b"\xff" * 10 + b"\x7f", "does not fit 64 bits"),
     (GO[:14] + bytes([3, 0]) + GO[16:], "pointer size 3"),
     (GO[:14] + bytes([8, 0]) + struct.pack("<QQ", 0xDEAD0000, 0) + GO[32:], "which no segment's file bytes hold"),
 ])

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from repo_scripts import load_script
+from test_real_signed_binaries import ours
 
-from macwasm.inputs import open_readonly
 from macwasm.signing.engines import signatures
-from macwasm.signing.macho import read_macho
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".cache" / "engine-fixtures"
@@ -48,11 +47,6 @@ EXPECTED = {
 @pytest.fixture(scope="session")
 def binaries() -> dict[str, Path]:
     return load_script("fetch_engine_fixtures").fetch_all(CACHE)
-
-
-def ours(path: Path):
-    with open_readonly(path, max_size=1 << 32) as buf:
-        return read_macho(buf, path=str(path))
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

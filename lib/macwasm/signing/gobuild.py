@@ -23,6 +23,7 @@ from typing import Any
 from macwasm.errors import MachOFormatError
 from macwasm.limits import GO_MAX_BUILDINFO_SIZE, GO_MAX_MODULES
 from macwasm.signing.layout import SliceLayout
+from macwasm.signing.linkedit import uleb128
 
 MAGIC = b"\xff Go buildinf:"
 HEADER_SIZE = 32
@@ -81,18 +82,11 @@ def read_go_buildinfo(buf: Any, layout: SliceLayout, path: str | None, notes: li
 
 def _varint_string(blob: bytes, pos: int, base: int, what: str, path: str | None,
                    notes: list[str]) -> tuple[bytes | None, int]:
-    length = shift = 0
     start = pos
-    while True:
-        if pos >= len(blob) or pos - start >= 10:
-            raise MachOFormatError(f"Go build info: the length of the {what} is truncated or longer than 10 bytes",
-                                   path=path, offset=base + start)
-        byte = blob[pos]
-        pos += 1
-        length |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            break
+    try:
+        length, pos = uleb128(blob, pos, len(blob), f"Go build info: the length of the {what}", None)
+    except MachOFormatError as err:
+        raise MachOFormatError(err.reason, path=path, offset=base + start) from None
     if length > GO_MAX_BUILDINFO_SIZE:
         notes.append(f"engine detection: the Go build info's {what} claims {length} bytes, more than the limit of "
                      f"{GO_MAX_BUILDINFO_SIZE}; not read")

@@ -181,12 +181,13 @@ class SymbolTable:
 # ---------------------------------------------------------------------------------- export trie
 
 
-def _uleb(buf: Any, pos: int, end: int, what: str, path: str | None) -> tuple[int, int]:
+def uleb128(buf: Any, pos: int, end: int, what: str, path: str | None) -> tuple[int, int]:
+    """``(value, next position)`` of the unsigned LEB128 at ``pos`` (Go's uvarint is the same encoding)."""
     value = shift = 0
     start = pos
     while True:
         if pos >= end:
-            raise MachOFormatError(f"{what}: ULEB128 runs past the end of the export trie", path=path, offset=start)
+            raise MachOFormatError(f"{what}: ULEB128 runs past the end", path=path, offset=start)
         byte = buf[pos]
         pos += 1
         if shift < 64:
@@ -218,7 +219,7 @@ def export_trie_lookup(buf: Any, layout: SliceLayout, trie: Range, prefix: bytes
         if node >= trie.size:
             raise MachOFormatError(f"export trie child offset {node} lies past the {trie.size}-byte trie", path=path,
                                    offset=trie.at)
-        terminal, pos = _uleb(buf, base + node, end, "export trie node", path)
+        terminal, pos = uleb128(buf, base + node, end, "export trie node", path)
         if terminal > end - pos:
             raise MachOFormatError(f"export trie node's terminal info of {terminal} bytes runs past the trie",
                                    path=path, offset=base + node)
@@ -236,7 +237,7 @@ def export_trie_lookup(buf: Any, layout: SliceLayout, trie: Range, prefix: bytes
                 raise MachOFormatError("export trie edge label has no terminating NUL within the trie or the name "
                                        f"limit of {MACHO_MAX_SYMBOL_NAME} bytes", path=path, offset=pos)
             label = bytes(buf[pos:nul])
-            child, pos = _uleb(buf, nul + 1, end, "export trie edge", path)
+            child, pos = uleb128(buf, nul + 1, end, "export trie edge", path)
             if label.startswith(need) or need.startswith(label):
                 walked += label
                 if len(walked) > MACHO_MAX_SYMBOL_NAME:
