@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "What detecting engines adds to `macwasm entitlements --format json FILE` on large real binaries. "
         "\"Before\" is the same code with `detect_engines` patched out, \"after\" the code as it is, "
         "both started as `python -c` so that only detection differs. The peer is LIEF parsing the file and "
-        "listing the names the detector matches (libraries, sections, exports, symbols). Written by `.venv/bin/python benchmarks/bench_engines.py`.",
+        "listing the names the detector matches (libraries, sections, exports, symbols). Written by "
+        "`.venv/bin/python benchmarks/bench_engines.py`.",
         "",
         f"Corpus: pinned binaries of `scripts/fetch_engine_fixtures.py`. Machine: {machine_info()}; "
         f"LIEF {lief.__version__.split('-')[0]}. Whole process: median of {args.reps} runs each, alternating; "
