@@ -538,7 +538,6 @@ def fixtures() -> dict[str, bytes]:
                                   thin("ppc", bits=32, big_endian=True, build_version=False)),
         "universal-sha1-sha256-cds": fat(thin("x86_64", signature("com.example.cmake-like", alternate_sha256=True)),
                                          thin("arm64", signature("com.example.cmake-like", alternate_sha256=True))),
-        **engine_fixtures(),
     }
 
 
@@ -547,7 +546,7 @@ RUST_PANIC_PATH = "/Users/runner/.cargo/registry/src/index.crates.io-6f17d22bba1
 
 
 def engine_fixtures() -> dict[str, bytes]:
-    """Small linked images, one per kind of engine signal (and fuzz seeds for the detector's readers)."""
+    """Small linked images, one per kind of engine signal (``tests/fixtures/macho-engines/``; fuzz seeds too)."""
     return {
         "engines-electron-helper-arm64": image(
             dylibs=[(LC_LOAD_DYLIB, "@rpath/Electron Framework.framework/Electron Framework"),
@@ -609,5 +608,6 @@ def write_fixtures(folder: Path, made: dict[str, bytes]) -> list[Path]:
 
 if __name__ == "__main__":
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "fixtures"
-    for path in write_fixtures(root / "macho", fixtures()) + write_fixtures(root / "der", der_fixtures()):
+    for path in (write_fixtures(root / "macho", fixtures()) + write_fixtures(root / "macho-engines", engine_fixtures())
+                 + write_fixtures(root / "der", der_fixtures())):
         print(path)

@@ -26,7 +26,7 @@ from macwasm.signing.engines import KINDS, signatures
 from macwasm.signing.macho import read_macho
 from macwasm.signing.model import ENGINE_CONFIDENCES, ENGINE_LOCATIONS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "macho"
+FIXTURES = Path(__file__).parent / "fixtures" / "macho-engines"
 PANIC = mb.RUST_PANIC_PATH
 
 
@@ -55,6 +55,14 @@ def error(data: bytes, words: str, category: str = "malformed") -> MachOFormatEr
 
 
 # ------------------------------------------------------------------------------------- the table
+
+
+def test_the_committed_engine_fixtures_are_what_the_builders_make() -> None:
+    made = mb.engine_fixtures()
+    assert sorted(p.name for p in FIXTURES.iterdir()) == sorted(made)
+    for name, data in made.items():
+        assert (FIXTURES / name).read_bytes() == data, f"{name}: run tests/macho_builders.py"
+
 
 
 def test_every_row_names_known_engines_and_runtimes_and_every_kind_is_used() -> None:
@@ -510,7 +518,7 @@ def test_a_huge_string_table_is_searched_up_to_its_cap(monkeypatch) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(sorted(p.name for p in FIXTURES.iterdir() if p.name.startswith("engines-"))), st.data())
+@given(st.sampled_from(sorted(p.name for p in FIXTURES.iterdir())), st.data())
 def test_corrupted_engine_fixtures_only_raise_the_readers_errors(name, data) -> None:
     raw = bytearray((FIXTURES / name).read_bytes())
     for _ in range(data.draw(st.integers(1, 6))):
