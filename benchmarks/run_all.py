@@ -86,6 +86,13 @@ def replace_section(title: str, body: str, path: Path = README) -> None:
     path.write_text(text)
 
 
+def publish(title: str, text: str, *, print_only: bool = False) -> None:
+    """Print a bench's section, and write it into the README unless ``--no-readme`` asked to print only."""
+    if not print_only:
+        replace_section(title, text)
+    print(text)
+
+
 def discover(filters: list[str] | None = None) -> list[Path]:
     found = sorted(HERE.glob("bench_*.py"))
     if filters:

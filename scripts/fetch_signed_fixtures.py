@@ -60,6 +60,7 @@ class Fixture:
     sha256: str  # of the archive
     member: str  # path of the binary inside the archive
     pip_platform: str | None = None
+    python_version: str = "3.11"  # the interpreter pip picks wheels for (cp310-only wheels need "3.10")
 
 
 FIXTURES = (
@@ -178,7 +179,8 @@ def _download(fixture: Fixture, tmp: Path) -> Path:
         argv = ["npm", "pack", fixture.spec, "--pack-destination", str(tmp), "--silent"]
     else:
         argv = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                "--python-version", "3.11", "--platform", fixture.pip_platform or "", "-d", str(tmp), fixture.spec]
+                "--python-version", fixture.python_version, "--platform", fixture.pip_platform or "", "-d", str(tmp),
+                fixture.spec]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
     archive = tmp / fixture.archive
     if proc.returncode != 0 or not archive.is_file():

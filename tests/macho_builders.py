@@ -33,7 +33,8 @@ EXECSEG_MAIN_BINARY, EXECSEG_JIT = 0x1, 0x40
 HASH_SHA1, HASH_SHA256 = 1, 2
 
 CPU = {"arm64": (0x0100000C, 0), "arm64e": (0x0100000C, 0x80000002), "x86_64": (0x01000007, 3),
-       "i386": (7, 3), "arm64_32": (0x0200000C, 1), "armv7": (12, 9)}
+       "i386": (7, 3), "arm64_32": (0x0200000C, 1), "armv7": (12, 9), "x86_64h": (0x01000007, 8),
+       "ppc": (18, 0), "ppc64": (0x01000012, 0)}
 LC_CODE_SIGNATURE, LC_BUILD_VERSION, LC_VERSION_MIN_MACOSX, LC_UUID = 0x1D, 0x32, 0x24, 0x1B
 MH_EXECUTE = 2
 #: where :func:`thin` puts the signature
@@ -223,6 +224,282 @@ def fat(*slices: bytes, bits: int = 32, align: int = 12) -> bytes:
     return head + bytes(first - len(head)) + body
 
 
+# ---------------------------------------------------------------- linked images (engine detection)
+# Load commands of mach-o/loader.h, the export trie of dyld's MachOTrie, dyld_chained_fixups_header of
+# mach-o/fixup-chains.h and Go's build-info blob, laid out by :func:`image` after the load commands.
+
+LC_SEGMENT, LC_SYMTAB, LC_DYSYMTAB, LC_LOAD_DYLIB, LC_ID_DYLIB, LC_SEGMENT_64 = 0x1, 0x2, 0xB, 0xC, 0xD, 0x19
+LC_REQ_DYLD = 0x80000000
+LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB = 0x18 | LC_REQ_DYLD, 0x1F | LC_REQ_DYLD
+LC_LAZY_LOAD_DYLIB, LC_LOAD_UPWARD_DYLIB = 0x20, 0x23 | LC_REQ_DYLD
+LC_DYLD_INFO_ONLY = 0x22 | LC_REQ_DYLD
+LC_DYLD_EXPORTS_TRIE, LC_DYLD_CHAINED_FIXUPS = 0x33 | LC_REQ_DYLD, 0x34 | LC_REQ_DYLD
+MH_DYLIB = 6
+S_ZEROFILL = 0x1
+VM_BASE = 0x100000000
+GO_MAGIC = b"\xff Go buildinf:"
+GO_SENTINEL_START = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
+GO_SENTINEL_END = bytes.fromhex("f932433186182072008242104116d8f2")
+
+
+def uleb(value: int, width: int = 0) -> bytes:
+    """ULEB128, padded to ``width`` bytes with continuation bits when asked (dyld reads padded ones too)."""
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value or len(out) + 1 < width:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def export_trie(names: list[str] | list[bytes]) -> bytes:
+    """A compressed export trie of ``names`` (address 0x1000 + index each), child offsets padded to 4 bytes."""
+    wanted = sorted({n.encode() if isinstance(n, str) else n for n in names})
+
+    def node(prefix: bytes, suffixes: list[bytes]) -> tuple[bool, list[tuple[bytes, Any]]]:
+        terminal = b"" in suffixes
+        groups: dict[int, list[bytes]] = {}
+        for s in suffixes:
+            if s:
+                groups.setdefault(s[0], []).append(s)
+        edges = []
+        for _first, group in sorted(groups.items()):
+            label = group[0]
+            for s in group[1:]:
+                while not s.startswith(label):
+                    label = label[:-1]
+            edges.append((label, node(prefix + label, [s[len(label):] for s in group])))
+        return terminal, edges
+
+    flat: list[tuple[bool, list[tuple[bytes, Any]], bytes]] = []
+
+    def number(n: tuple[bool, list[tuple[bytes, Any]]], prefix: bytes) -> int:
+        index = len(flat)
+        flat.append((n[0], n[1], prefix))
+        for label, child in n[1]:
+            number(child, prefix + label)
+        return index
+
+    number(node(b"", wanted), b"")
+    index_of = {id(entry[1]): i for i, entry in enumerate(flat)}
+
+    def terminal_info(prefix: bytes) -> bytes:
+        return uleb(0) + uleb(0x1000 + wanted.index(prefix))
+
+    sizes = []
+    for terminal, edges, prefix in flat:
+        info = terminal_info(prefix) if terminal else b""
+        sizes.append(len(uleb(len(info))) + len(info) + 1 + sum(len(label) + 1 + 4 for label, _ in edges))
+    offsets = [sum(sizes[:i]) for i in range(len(flat))]
+    out = b""
+    for terminal, edges, prefix in flat:
+        info = terminal_info(prefix) if terminal else b""
+        out += uleb(len(info)) + info + bytes([len(edges)])
+        for label, child in edges:
+            out += label + b"\0" + uleb(offsets[index_of[id(child[1])]], 4)
+    return out
+
+
+def chained_fixups(imports: list[tuple[str, int]], *, imports_format: int = 1) -> bytes:
+    """dyld_chained_fixups_header, an empty starts table, the imports and their NUL-terminated names."""
+    entry = {1: 4, 2: 8, 3: 16}[imports_format]
+    pool = b"\0"
+    raw = b""
+    for name, ordinal in imports:
+        offset = len(pool)
+        pool += name.encode() + b"\0"
+        if imports_format == 3:
+            raw += struct.pack("<QQ", (ordinal & 0xFFFF) | (offset << 32), 0)
+        else:
+            word = (ordinal & 0xFF) | (offset << 9)
+            raw += struct.pack("<I", word) + (struct.pack("<i", 0) if imports_format == 2 else b"")
+    imports_off = 32
+    symbols_off = imports_off + entry * len(imports)
+    header = struct.pack("<7I", 0, 28, imports_off, symbols_off, len(imports), imports_format, 0)
+    return header + struct.pack("<I", 0) + raw + pool
+
+
+def go_buildinfo(version: str = "go1.22.1", *, path: str = "example.com/tool",
+                 main: tuple[str, str] = ("example.com/tool", "(devel)"), deps: list[tuple[str, str]] | None = None,
+                 replaced: dict[str, tuple[str, str]] | None = None) -> bytes:
+    """A Go 1.18+ ``__go_buildinfo`` section: header with the inline flag, then the two varint strings."""
+    lines = [f"path\t{path}", f"mod\t{main[0]}\t{main[1]}\t"]
+    for dep_path, dep_version in deps or []:
+        lines.append(f"dep\t{dep_path}\t{dep_version}\th1:AAAA=")
+        if replaced and dep_path in replaced:
+            lines.append(f"=>\t{replaced[dep_path][0]}\t{replaced[dep_path][1]}\t")
+    lines.append("build\t-compiler=gc")
+    modinfo = GO_SENTINEL_START + ("\n".join(lines) + "\n").encode() + GO_SENTINEL_END
+    body = uleb(len(version)) + version.encode() + uleb(len(modinfo)) + modinfo
+    return GO_MAGIC + bytes([8, 0x2]) + bytes(16) + body
+
+
+def go_buildinfo_pointers(version: str = "go1.16.5", deps: list[tuple[str, str]] | None = None, *,
+                          ptr_size: int = 8, big_endian: bool = False):
+    """The Go 1.13-1.17 layout: two pointers to string headers, as a function of the section's address."""
+    lines = ["path\texample.com/old", "mod\texample.com/old\t(devel)\t"]
+    lines += [f"dep\t{p}\t{v}\th1:AAAA=" for p, v in deps or []]
+    modinfo = GO_SENTINEL_START + ("\n".join(lines) + "\n").encode() + GO_SENTINEL_END
+
+    word = (">" if big_endian else "<") + ("I" if ptr_size == 4 else "Q")
+
+    def at(addr: int) -> bytes:
+        headers = 32
+        strings = headers + 4 * ptr_size
+        version_hdr = struct.pack(word, addr + strings) + struct.pack(word, len(version))
+        mod_hdr = struct.pack(word, addr + strings + len(version)) + struct.pack(word, len(modinfo))
+        pointers = struct.pack(word, addr + headers) + struct.pack(word, addr + headers + 2 * ptr_size)
+        head = GO_MAGIC + bytes([ptr_size, 0x1 if big_endian else 0]) + pointers
+        return head + bytes(headers - len(head)) + version_hdr + mod_hdr + version.encode() + modinfo
+
+    return at
+
+
+def _dylib_command(cmd: int, path: str, order: str) -> bytes:
+    name = path.encode() + b"\0"
+    size = (24 + len(name) + 7) // 8 * 8
+    return struct.pack(order + "IIIIII", cmd, size, 24, 2, 0x10000, 0x10000) + name + bytes(size - 24 - len(name))
+
+
+def image(arch: str = "arm64", *, bits: int = 64, big_endian: bool = False, filetype: int = MH_EXECUTE,
+          dylibs: list[tuple[int, str]] | list[str] = (), id_dylib: str | None = None,
+          sections: list[tuple[str, str, Any]] = (), symbols: list[tuple[str, str, int]] | None = None,
+          exports: list[str] | bytes | None = None, exports_in_dyld_info: bool = False,
+          imports: list[tuple[str, int]] | bytes | None = None, imports_format: int = 1,
+          sig: bytes | None = None) -> bytes:
+    """A thin Mach-O with the commands the engine detector reads, their data laid out after the commands.
+
+    ``dylibs``: paths (LC_LOAD_DYLIB) or ``(cmd, path)``. ``sections``: ``(segname, sectname, data)``
+    where data is bytes, an int (a zerofill section of that size) or a function of the section's
+    address returning bytes (see :func:`go_buildinfo_pointers`); one segment per segname. ``symbols``:
+    ``(name, "local" | "extdef" | "undef", library ordinal)``, written as ld64 orders them (locals,
+    then extdefs and undefs each sorted by name) with LC_DYSYMTAB. ``exports``: names for an export
+    trie (LC_DYLD_EXPORTS_TRIE, or LC_DYLD_INFO_ONLY with ``exports_in_dyld_info``) or raw trie
+    bytes. ``imports``: ``(name, ordinal)`` for LC_DYLD_CHAINED_FIXUPS, or its raw bytes.
+    """
+    order = ">" if big_endian else "<"
+    is64 = bits == 64
+    cputype, subtype = CPU[arch]
+    link = [(LC_LOAD_DYLIB, d) if isinstance(d, str) else d for d in dylibs]
+    segnames = list(dict.fromkeys(seg for seg, _, _ in sections))
+    blobs: list[tuple[str, Any]] = []  # (key, data), laid out in this order
+
+    for i, (_seg, _sect, data) in enumerate(sections):
+        blobs.append((f"sect{i}", data))
+    nlist = b""
+    strtab = b""
+    dysym = None
+    if symbols is not None:
+        strtab = b" \0"
+        groups = {"local": [], "extdef": [], "undef": []}
+        for name, kind, ordinal in symbols:
+            groups[kind].append((name, ordinal))
+        ordered = groups["local"] + sorted(groups["extdef"]) + sorted(groups["undef"])
+        for name, ordinal in ordered:
+            kind = next(k for k, g in groups.items() if (name, ordinal) in g)
+            strx = len(strtab)
+            strtab += name.encode() + b"\0"
+            ntype = {"local": 0x0E, "extdef": 0x0F, "undef": 0x01}[kind]
+            desc = (ordinal & 0xFF) << 8 if kind == "undef" else 0
+            sect = 0 if kind == "undef" else 1
+            value = 0 if kind == "undef" else 0x1000
+            nlist += struct.pack(order + ("IBBHQ" if is64 else "IBBHI"), strx, ntype, sect, desc, value)
+        nl, ne, nu = (len(groups[k]) for k in ("local", "extdef", "undef"))
+        dysym = (0, nl, nl, ne, nl + ne, nu)
+        blobs += [("symtab", nlist), ("strtab", strtab)]
+    if exports is not None:
+        blobs.append(("exports", exports if isinstance(exports, bytes) else export_trie(exports)))
+    if imports is not None:
+        blobs.append(("fixups", imports if isinstance(imports, bytes) else chained_fixups(
+            imports, imports_format=imports_format)))
+
+    def commands(where: dict[str, tuple[int, int]]) -> list[bytes]:
+        cmds = []
+        for segname in segnames:
+            own = [(i, s) for i, s in enumerate(sections) if s[0] == segname]
+            starts = [where.get(f"sect{i}", (0, 0)) for i, _ in own]
+            fileoff = min(o for o, _ in starts) if starts else 0
+            end = max(o + n for o, n in starts) if starts else 0
+            body = b""
+            for (_i, (_seg, sectname, data)), (off, size) in zip(own, starts, strict=True):
+                zerofill = isinstance(data, int)
+                length = data if zerofill else size
+                fields = (VM_BASE + off if is64 else off, length, 0 if zerofill else off, 0, 0, 0,
+                          S_ZEROFILL if zerofill else 0, 0, 0)
+                name16 = sectname.encode().ljust(16, b"\0") + segname.encode().ljust(16, b"\0")
+                body += name16 + (struct.pack(order + "QQIIIIIIII", *fields, 0) if is64
+                                  else struct.pack(order + "IIIIIIIII", *fields))
+            seg16 = segname.encode().ljust(16, b"\0")
+            vm = VM_BASE + fileoff if is64 else fileoff
+            if is64:
+                cmd = struct.pack(order + "II", LC_SEGMENT_64, 72 + len(body)) + seg16 + struct.pack(
+                    order + "QQQQiiII", vm, end - fileoff, fileoff, end - fileoff, 5, 5, len(own), 0)
+            else:
+                cmd = struct.pack(order + "II", LC_SEGMENT, 56 + len(body)) + seg16 + struct.pack(
+                    order + "IIIIiiII", vm, end - fileoff, fileoff, end - fileoff, 5, 5, len(own), 0)
+            cmds.append(cmd + body)
+        if id_dylib is not None:
+            cmds.append(_dylib_command(LC_ID_DYLIB, id_dylib, order))
+        cmds += [_dylib_command(cmd, path, order) for cmd, path in link]
+        if symbols is not None:
+            (so, _), (st, sn) = where.get("symtab", (0, 0)), where.get("strtab", (0, 0))
+            cmds.append(struct.pack(order + "6I", LC_SYMTAB, 24, so, len(nlist) // (16 if is64 else 12), st, sn))
+            cmds.append(struct.pack(order + "II6I12I", LC_DYSYMTAB, 80, *dysym, *([0] * 12)))
+        if exports is not None:
+            eo, en = where.get("exports", (0, 0))
+            if exports_in_dyld_info:
+                cmds.append(struct.pack(order + "12I", LC_DYLD_INFO_ONLY, 48, *([0] * 8), eo, en))
+            else:
+                cmds.append(struct.pack(order + "4I", LC_DYLD_EXPORTS_TRIE, 16, eo, en))
+        if imports is not None:
+            fo, fn = where.get("fixups", (0, 0))
+            cmds.append(struct.pack(order + "4I", LC_DYLD_CHAINED_FIXUPS, 16, fo, fn))
+        if sig is not None:
+            cmds.append(struct.pack(order + "IIII", LC_CODE_SIGNATURE, 16, where["sig"][0], len(sig)))
+        return cmds
+
+    header_size = 32 if is64 else 28
+    cmds_size = sum(len(c) for c in commands({}))
+    pos = (header_size + cmds_size + 15) // 16 * 16
+    where: dict[str, tuple[int, int]] = {}
+    data_area = b""
+    resolved: list[bytes] = []
+    for key, data in blobs + ([("sig", sig)] if sig is not None else []):
+        if isinstance(data, int):  # zerofill: no file bytes
+            where[key] = (pos + len(data_area), data)
+            resolved.append(b"")
+            continue
+        raw = data((VM_BASE if is64 else 0) + pos + len(data_area)) if callable(data) else data
+        where[key] = (pos + len(data_area), len(raw))
+        data_area += raw + bytes((-len(raw)) % 16)
+        resolved.append(raw)
+    cmds = commands(where)
+    assert sum(len(c) for c in cmds) == cmds_size
+    magic = 0xFEEDFACF if is64 else 0xFEEDFACE
+    header = struct.pack(order + "IIIIIIII", magic, cputype, subtype, filetype, len(cmds), cmds_size, 0x00200085, 0)
+    head = header[:header_size] + b"".join(cmds)
+    return head + bytes(pos - len(head)) + data_area
+
+
+def command_offset(data: bytes, cmd: int, *, nth: int = 0) -> int:
+    """File offset of the ``nth`` load command ``cmd`` (LC_REQ_DYLD included) of a thin little-endian file."""
+    is64 = data[:4] == b"\xcf\xfa\xed\xfe"
+    ncmds = struct.unpack_from("<I", data, 16)[0]
+    pos = 32 if is64 else 28
+    seen = 0
+    for _ in range(ncmds):
+        c, size = struct.unpack_from("<II", data, pos)
+        if c == cmd:
+            if seen == nth:
+                return pos
+            seen += 1
+        pos += size
+    raise KeyError(hex(cmd))
+
+
 # ------------------------------------------------------------------------------------ fixtures
 
 JIT = {"com.apple.security.cs.allow-jit": True}
@@ -256,6 +533,56 @@ def fixtures() -> dict[str, bytes]:
                                                thin("x86_64"), bits=64),
         "der-disagrees-with-xml-arm64": thin("arm64", signature("com.example.mismatch", entitlements=JIT,
                                                                 der=der_wrapped({}))),
+        "ppc-only-unsigned": thin("ppc", bits=32, big_endian=True, build_version=False),
+        "universal-i386-ppc": fat(thin("i386", bits=32, build_version=False),
+                                  thin("ppc", bits=32, big_endian=True, build_version=False)),
+        "universal-sha1-sha256-cds": fat(thin("x86_64", signature("com.example.cmake-like", alternate_sha256=True)),
+                                         thin("arm64", signature("com.example.cmake-like", alternate_sha256=True))),
+    }
+
+
+#: a cargo registry path as rustc writes it into panic locations
+RUST_PANIC_PATH = "/Users/runner/.cargo/registry/src/index.crates.io-6f17d22bba15001f/{}/src/lib.rs"
+
+
+def engine_fixtures() -> dict[str, bytes]:
+    """Small linked images, one per kind of engine signal (``tests/fixtures/macho-engines/``; fuzz seeds too)."""
+    return {
+        "engines-electron-helper-arm64": image(
+            dylibs=[(LC_LOAD_DYLIB, "@rpath/Electron Framework.framework/Electron Framework"),
+                    (LC_LOAD_DYLIB, "/usr/lib/libSystem.B.dylib")],
+            symbols=[("_main", "extdef", 0), ("_napi_create_function", "undef", 1)],
+            imports=[("_napi_create_function", 1), ("_dyld_stub_binder", 2)]),
+        "engines-libwasmtime-dylib-arm64": image(
+            filetype=MH_DYLIB, id_dylib="@rpath/libwasmtime.dylib",
+            exports=["_wasmtime_store_new", "_wasmtime_module_new", "_wasm_engine_new", "_wasm_store_new"],
+            symbols=[("_wasmtime_store_new", "extdef", 0), ("_wasm_engine_new", "extdef", 0),
+                     ("_malloc", "undef", 1)], dylibs=["/usr/lib/libSystem.B.dylib"]),
+        "engines-bun-like-arm64": image(
+            sections=[("__TEXT", "__text", b"\0" * 16), ("__TEXT", "__jsc_int", b"\0" * 16),
+                      ("__DATA", "__jsc_opcodes", 64), ("__DATA", "__wtf_config", 64), ("__BUN", "__bun", b"\0" * 16)],
+            exports=["__ZN2v87Isolate10GetCurrentEv", "_napi_create_function", "__ZN3JSC9CallFrame13describeFrameEv"]),
+        "engines-go-wazero-arm64": image(sections=[("__DATA", "__go_buildinfo", go_buildinfo(
+            deps=[("github.com/tetratelabs/wazero", "v1.12.0"), ("golang.org/x/sys", "v0.30.0")]))]),
+        "engines-go-old-layout-x86_64": image("x86_64", sections=[("__DATA", "__go_buildinfo", go_buildinfo_pointers(
+            deps=[("github.com/bytecodealliance/wasmtime-go/v25", "v25.0.0")]))]),
+        "engines-static-wamr-x86_64": image(
+            "x86_64", symbols=[("_wasm_runtime_full_init", "local", 0), ("_aot_load_from_aot_file", "local", 0),
+                               ("_wasm_interp_call_wasm", "local", 0), ("_main", "extdef", 0),
+                               ("_mmap", "undef", 1)], dylibs=["/usr/lib/libSystem.B.dylib"]),
+        "engines-rust-wasmtime-arm64": image(sections=[
+            ("__TEXT", "__cstring", b"called `Option::unwrap()` on a `None` value\0"),
+            ("__TEXT", "__const", "".join(RUST_PANIC_PATH.format(c) for c in (
+                "wasmtime-25.0.1", "cranelift-codegen-0.112.1", "wasmparser-0.217.0")).encode())]),
+        "engines-stripped-wasm3-i386": image("i386", bits=32, sections=[
+            ("__TEXT", "__cstring", b"out of order Wasm section\0incompatible Wasm binary version\0")]),
+        "engines-ppc-wasm3-symbols": image("ppc", bits=32, big_endian=True, symbols=[
+            ("_m3Err_mallocFailed", "extdef", 0), ("_m3_NewRuntime", "extdef", 0)]),
+        "engines-none-arm64": image(
+            dylibs=["/System/Library/Frameworks/Foundation.framework/Versions/C/Foundation",
+                    "/usr/lib/libSystem.B.dylib"],
+            sections=[("__TEXT", "__cstring", b"hello, wasm world\0"), ("__TEXT", "__const", b"\0" * 32)],
+            symbols=[("_main", "extdef", 0), ("_printf", "undef", 2)], exports=["__mh_execute_header", "_main"]),
     }
 
 
@@ -281,5 +608,6 @@ def write_fixtures(folder: Path, made: dict[str, bytes]) -> list[Path]:
 
 if __name__ == "__main__":
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "fixtures"
-    for path in write_fixtures(root / "macho", fixtures()) + write_fixtures(root / "der", der_fixtures()):
+    for path in (write_fixtures(root / "macho", fixtures()) + write_fixtures(root / "macho-engines", engine_fixtures())
+                 + write_fixtures(root / "der", der_fixtures())):
         print(path)

@@ -65,8 +65,8 @@ def test_table_one_row_per_input_wrapped_never_cut(cli) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "…" not in proc.stdout  # a cell is wrapped onto more lines, never cut
     header, _rule, *rows = table_rows(proc.stdout)
-    assert header.split() == ["path", "source", "signature", "team", "runtime", "entitlements", "slices", "notes",
-                              "nested", "wasm", "error"]
+    assert header.split() == ["path", "source", "signature", "team", "runtime", "hashes", "entitlements", "slices",
+                              "engines", "notes", "nested", "wasm", "error"]
     assert len(rows) == 2
     assert "signed" in rows[0] and "ABCDE12345" in rows[0] and "7: com.apple" in rows[0]
 

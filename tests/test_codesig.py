@@ -103,6 +103,28 @@ def test_alternate_code_directories_are_noted_with_their_hash_types() -> None:
     assert "arm64: alternate CodeDirectories" in slice_disagreements([s])[0]
 
 
+def test_every_code_directory_is_reported_primary_first_in_the_json() -> None:
+    sig = one(mb.signature(alternate_sha256=True)).signature
+    assert [(cd.slot, cd.hash_type, cd.version, cd.flags) for cd in sig.code_directories] == [
+        (0, "sha1", 0x20400, ("runtime",)), (0x1000, "sha256", 0x20400, ("runtime",))]
+    assert sig.hash_types == ("sha1", "sha256")
+    d = sig.to_dict()
+    assert d["hash_types"] == ["sha1", "sha256"] and d["code_directories"][1] == {
+        "slot": 4096, "hash_type": "sha256", "version": 0x20400, "flags": ["runtime"]}
+    plain = one(mb.signature()).signature
+    assert [(cd.slot, cd.hash_type) for cd in plain.code_directories] == [(0, "sha256")]
+    assert plain.hash_types == ("sha256",)
+
+
+def test_alternates_are_listed_by_slot_whatever_the_index_order() -> None:
+    cd1 = mb.code_directory("com.example.alt", hash_type=mb.HASH_SHA1)
+    alt2 = mb.code_directory("com.example.alt", flags=mb.CS_ADHOC)
+    alt1 = mb.code_directory("com.example.alt", flags=mb.CS_ADHOC | mb.CS_RUNTIME)
+    sig = one(mb.superblob([(mb.SLOT_CD, cd1), (mb.SLOT_ALT_CD + 1, alt2), (mb.SLOT_ALT_CD, alt1)])).signature
+    assert [(cd.slot, cd.flags) for cd in sig.code_directories] == [
+        (0, ()), (0x1000, ("adhoc", "runtime")), (0x1001, ("adhoc",))]
+
+
 # ------------------------------------------------------------------------------------------- CMS
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from macwasm.errors import LIMIT, DerFormatError, MachOFormatError
 from macwasm.limits import MACHO_MAX_FAT_ARCHS, MACHO_MAX_LOAD_COMMANDS, MACHO_MAX_SIZEOFCMDS
-from macwasm.signing.macho import arch_name, is_macho, read_macho, slice_disagreements, version_text
+from macwasm.signing.macho import arch_family, arch_name, is_macho, read_macho, slice_disagreements, version_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "macho"
 
@@ -69,6 +69,24 @@ def test_arch_name_table() -> None:
     assert arch_name(0x01000007, 0x80000003) == "x86_64"  # LIB64 capability bit ignored
     assert arch_name(0x0100000C, 0x80000002) == "arm64e"
     assert arch_name(0x12, 0) == "ppc" and arch_name(0x99, 0) == "cpu-0x99"
+    assert arch_name(0x01000012, 100) == "ppc64" and arch_name(0x12, 10) == "ppc"  # ppc7400 is a ppc
+    assert arch_name(0x0200000C, 1) == "arm64_32" and arch_name(7, 4) == "i386" and arch_name(14, 0) == "sparc"
+    assert [arch_family(a) for a in ("arm64e", "x86_64h", "arm64", "ppc", "i386", "arm64_32")] == [
+        "arm64", "x86_64", "arm64", "ppc", "i386", "arm64_32"]
+
+
+@pytest.mark.parametrize(("name", "archs"), [("ppc-only-unsigned", ["ppc"]),
+                                              ("universal-i386-ppc", ["i386", "ppc"]),
+                                              ("universal-sha1-sha256-cds", ["x86_64", "arm64"])])
+def test_every_slice_names_its_architecture(name: str, archs: list[str]) -> None:
+    slices = read_macho((FIXTURES / name).read_bytes(), path=name)
+    assert [s.arch for s in slices] == archs
+    assert all(s.signature is None for s in slices) == ("ppc" in name)
+
+
+def test_big_endian_ppc64_and_x86_64h_slices() -> None:
+    data = mb.fat(mb.thin("ppc64", bits=64, big_endian=True), mb.thin("x86_64h", mb.signature("com.example.h")))
+    assert [(s.arch, s.signature is not None) for s in read_macho(data)] == [("ppc64", False), ("x86_64h", True)]
 
 
 def test_build_version_and_version_min() -> None:

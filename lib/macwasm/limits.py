@@ -315,3 +315,41 @@ LIMITS.extend([
     Limit("ARTIFACT_MAX_NOTES", ARTIFACT_MAX_NOTES, "notes", "notes kept for one artifact (all counted)",
           "ours (= BUNDLE_MAX_NOTES)"),
 ])
+
+# --- ENGINES: which JavaScript/WebAssembly engine a Mach-O slice carries (signing/engines.py, signing/linkedit.py,
+# signing/gobuild.py). Node.js 22 holds 593,000 symbols in a 14 MB string table and a 2.8 MB export trie; its
+# __TEXT,__const is 38 MB. The detector never reads a table whole: exports are looked up in the trie (a few dozen
+# nodes per name) or by binary search, imports are the undefined-symbol and chained-fixup lists (hundreds to a few
+# thousand), and the byte searches below stop at their caps, which makes them notes rather than errors (a binary too
+# big to search in full still gets its signature read). Malformed tables (offsets past the end, trie cycles) raise.
+MACHO_MAX_SYMBOLS = 16_000_000
+MACHO_MAX_SYMBOL_NAME = 64 * 1024
+ENGINE_MAX_IMPORTS = 1_000_000
+ENGINE_MAX_TRIE_STEPS = 100_000
+ENGINE_MAX_STRTAB_SCAN = 64 * MiB
+ENGINE_MAX_SCAN_BYTES = 32 * MiB
+ENGINE_MAX_CRATE_PATHS = 20_000
+GO_MAX_BUILDINFO_SIZE = 4 * MiB
+GO_MAX_MODULES = 100_000
+
+LIMITS.extend([
+    Limit("MACHO_MAX_SYMBOLS", MACHO_MAX_SYMBOLS, "symbols",
+          "LC_SYMTAB entries of one slice searched for engine names (a larger table is not searched, and noted)",
+          "ours (Node.js 22: 593,000; unstripped Chromium frameworks a few million)"),
+    Limit("MACHO_MAX_SYMBOL_NAME", MACHO_MAX_SYMBOL_NAME, "bytes",
+          "one symbol name or export-trie path read (NUL searched this far)", "ours (mangled C++ names stay < 4 KB)"),
+    Limit("ENGINE_MAX_IMPORTS", ENGINE_MAX_IMPORTS, "imports",
+          "undefined symbols and chained-fixup imports examined in one slice (the rest noted)", "ours"),
+    Limit("ENGINE_MAX_TRIE_STEPS", ENGINE_MAX_TRIE_STEPS, "nodes", "export-trie nodes visited in one lookup",
+          "ours (a lookup visits at most one node per byte of the name)"),
+    Limit("ENGINE_MAX_STRTAB_SCAN", ENGINE_MAX_STRTAB_SCAN, "bytes",
+          "string-table bytes searched for local symbol names of engines (the rest noted)", "ours"),
+    Limit("ENGINE_MAX_SCAN_BYTES", ENGINE_MAX_SCAN_BYTES, "bytes",
+          "bytes of __TEXT,__cstring and __TEXT,__const searched for engine strings and Rust crate paths per slice",
+          "ours (Rust's panic paths sit in __TEXT,__const, under 5 MB in the wasmtime/wasmer builds measured)"),
+    Limit("ENGINE_MAX_CRATE_PATHS", ENGINE_MAX_CRATE_PATHS, "paths",
+          "cargo registry paths examined for crate names per slice", "ours"),
+    Limit("GO_MAX_BUILDINFO_SIZE", GO_MAX_BUILDINFO_SIZE, "bytes", "Go build-info section and strings read",
+          "ours (real ones are 1-50 KB)"),
+    Limit("GO_MAX_MODULES", GO_MAX_MODULES, "lines", "lines of Go module information read", "ours"),
+])

@@ -18,7 +18,7 @@ SEED_DIRS: dict[str, list[str]] = {
     "plist": ["tests/fixtures/plists", "tests/fuzz/corpus/plist"],
     "codesign_text": ["tests/fixtures/plists", "tests/fuzz/corpus/codesign_text"],
     "profile": ["tests/fixtures/profiles", "tests/fuzz/corpus/profile"],
-    "macho": ["tests/fixtures/macho", "tests/fuzz/corpus/macho"],
+    "macho": ["tests/fixtures/macho", "tests/fixtures/macho-engines", "tests/fuzz/corpus/macho"],
     "der": ["tests/fixtures/der", "tests/fuzz/corpus/der"],
     "explain": ["data/samples/logs", "tests/fuzz/corpus/explain"],
     "xcode": ["tests/fixtures/xcode", "tests/fuzz/corpus/xcode"],

@@ -102,10 +102,22 @@ def macho(data: bytes) -> None:
     except (errs.MachOFormatError, errs.DerFormatError, errs.PlistFormatError) as err:
         _check_offset(err, len(data))
         return
+    from macwasm.signing.model import ENGINE_CONFIDENCES, ENGINE_LOCATIONS
+
     for s in slices:
         sig = s.signature
         if sig is not None and sig.kind in ("adhoc", "linker-signed") and sig.team_id:
             raise InvariantBroken(f"{sig.kind} signature reports a team id {sig.team_id!r}")
+        if sig is not None and sig.code_directories and sig.code_directories[0].hash_type != sig.hash_type:
+            raise InvariantBroken("the first CodeDirectory listed is not the primary one")
+        engines = [d.engine for d in s.engines]
+        if len(engines) != len(set(engines)):
+            raise InvariantBroken(f"an engine is reported twice in one slice: {engines}")
+        for d in s.engines:  # the engine detector's readers (symbols, export trie, fixups, Go build info)
+            if d.confidence not in ENGINE_CONFIDENCES or d.location not in ENGINE_LOCATIONS:
+                raise InvariantBroken(f"engine detection outside its vocabulary: {d}")
+            if not d.evidence or len(d.evidence) != len(d.signatures):
+                raise InvariantBroken(f"engine detection without one evidence line per signature: {d}")
 
 
 def der(data: bytes) -> None:

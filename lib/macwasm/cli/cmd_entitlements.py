@@ -18,6 +18,7 @@ from macwasm.cli.common import BatchStatus, run_batch
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem
 from macwasm.report.emit import FORMATS, emit
+from macwasm.signing.model import ENGINE_CONFIDENCES
 
 #: every key a record has, so that error records and results line up in JSON and tables
 RECORD_KEYS = (
@@ -100,14 +101,32 @@ def _slices(record: dict[str, Any]) -> str | None:
     return f"{len(slices)} differ" if record.get("slices_differ") else str(len(slices))
 
 
+def _hashes(record: dict[str, Any]) -> str | None:
+    """The CodeDirectories' hashes, primary first: ``sha1+sha256`` when an alternate CodeDirectory is present."""
+    return "+".join(_sig(record, "hash_types") or ()) or None
+
+
+def _engines(record: dict[str, Any]) -> str | None:
+    """Engines found in any slice, each with the confidence of its strongest detection (``v8:high``)."""
+    best: dict[str, str] = {}
+    for s in record.get("slices") or []:
+        for e in s.get("engines") or []:
+            if e["engine"] not in best or ENGINE_CONFIDENCES.index(e["confidence"]) < ENGINE_CONFIDENCES.index(
+                    best[e["engine"]]):
+                best[e["engine"]] = e["confidence"]
+    return ",".join(f"{k}:{v}" for k, v in best.items()) or None
+
+
 COLUMNS: list[tuple[str, Any]] = [
     ("path", lambda r: r["path"]),
     ("source", lambda r: r.get("source")),
     ("signature", _kind),
     ("team", lambda r: _sig(r, "team_id")),
     ("runtime", lambda r: _sig(r, "hardened_runtime")),
+    ("hashes", _hashes),
     ("entitlements", _entitlement_keys),
     ("slices", _slices),
+    ("engines", _engines),
     ("notes", lambda r: len(r.get("notes") or []) or None),
     ("nested", lambda r: len(r.get("nested") or [])),
     ("wasm", lambda r: len(r.get("wasm_files") or [])),

@@ -34,7 +34,7 @@ from macwasm.limits import (
     PLIST_MAX_SIZE,
 )
 from macwasm.signing.der import read_der_entitlements
-from macwasm.signing.model import Signature
+from macwasm.signing.model import CodeDirectoryInfo, Signature
 from macwasm.signing.plist import entitlements_from_plist_value, load_plist
 
 # ------------------------------------------------------------------------------ Apple's names
@@ -167,9 +167,12 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
     if cd_ref is None:
         raise MachOFormatError("the code signature has no CodeDirectory (slot 0)", path=path, offset=start)
     cd = read_code_directory(buf, cd_ref, path=path)
-    alternates = [read_code_directory(buf, b, path=path) for b in blobs
-                  if CSSLOT_ALTERNATE_CODEDIRECTORIES <= b.slot < CSSLOT_ALTERNATE_CODEDIRECTORIES
-                  + CSSLOT_ALTERNATE_CODEDIRECTORY_MAX]
+    alternate_refs = sorted((b for b in blobs if CSSLOT_ALTERNATE_CODEDIRECTORIES <= b.slot
+                             < CSSLOT_ALTERNATE_CODEDIRECTORIES + CSSLOT_ALTERNATE_CODEDIRECTORY_MAX),
+                            key=lambda b: b.slot)
+    alternates = [read_code_directory(buf, b, path=path) for b in alternate_refs]
+    directories = tuple(CodeDirectoryInfo(ref.slot, d.hash_type, d.version, flag_names(d.flags, CD_FLAG_NAMES))
+                        for ref, d in zip((cd_ref, *alternate_refs), (cd, *alternates), strict=True))
     if alternates:
         notes.append("alternate CodeDirectories hash with " + ", ".join(a.hash_type for a in alternates)
                      + f" (primary: {cd.hash_type})")
@@ -205,6 +208,7 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
         signer=cms.signer,
         signer_name=cms.signer_name,
         has_timestamp=cms.has_timestamp if kind == "signed" else None,
+        code_directories=directories,
     )
     entitlements = xml if xml is not None else der
     return CodeSignatureFacts(signature, entitlements, xml_state, der_state, matches, der_layout, tuple(notes), der)

@@ -24,6 +24,8 @@ from typing import Any
 from macwasm.errors import LIMIT, MachOFormatError
 from macwasm.limits import MACHO_MAX_FAT_ARCHS, MACHO_MAX_LOAD_COMMANDS, MACHO_MAX_SIZEOFCMDS
 from macwasm.signing.codesig import read_code_signature
+from macwasm.signing.engines import detect_engines
+from macwasm.signing.layout import SliceLayout, collect
 from macwasm.signing.model import SliceFacts
 
 MH_MAGIC = 0xFEEDFACE
@@ -55,11 +57,26 @@ PLATFORMS = {1: "macos", 2: "ios", 3: "tvos", 4: "watchos", 5: "bridgeos", 6: "m
 
 CPU_ARCH_ABI64 = 0x01000000
 CPU_ARCH_ABI64_32 = 0x02000000
+CPU_TYPE_VAX = 1
+CPU_TYPE_MC680X0 = 6
 CPU_TYPE_X86 = 7
+CPU_TYPE_MC98000 = 10
+CPU_TYPE_HPPA = 11
 CPU_TYPE_ARM = 12
+CPU_TYPE_MC88000 = 13
+CPU_TYPE_SPARC = 14
+CPU_TYPE_I860 = 15
 CPU_TYPE_POWERPC = 18
 CPU_SUBTYPE_MASK = 0xFF000000  # capability bits (e.g. LIB64, ptrauth ABI) above the subtype
+#: cputype -> the name lipo and NXArchInfo use (mach/machine.h); subtypes that change the name are below
 _CPU_NAMES = {
+    CPU_TYPE_VAX: "vax",
+    CPU_TYPE_MC680X0: "m68k",
+    CPU_TYPE_MC98000: "m98k",
+    CPU_TYPE_HPPA: "hppa",
+    CPU_TYPE_MC88000: "m88k",
+    CPU_TYPE_SPARC: "sparc",
+    CPU_TYPE_I860: "i860",
     CPU_TYPE_X86: "i386",
     CPU_TYPE_X86 | CPU_ARCH_ABI64: "x86_64",
     CPU_TYPE_ARM: "arm",
@@ -79,6 +96,8 @@ _SUBTYPE_NAMES = {
     (CPU_TYPE_ARM, 15): "armv7m",
     (CPU_TYPE_ARM, 16): "armv7em",
 }
+#: the architecture a named slice runs as, for comparing slices with ``--arch`` (arm64 / x86_64)
+ARCH_FAMILIES = {"arm64e": "arm64", "x86_64h": "x86_64"}
 MIN_HEADER_SIZE = 28
 
 
@@ -124,6 +143,15 @@ def arch_name(cputype: int, cpusubtype: int) -> str:
     if named:
         return named
     return _CPU_NAMES.get(cputype, f"cpu-0x{cputype:x}")
+
+
+def arch_family(arch: str) -> str:
+    """``arm64`` for arm64e, ``x86_64`` for x86_64h; every other name (``ppc``, ``i386``, ``arm64_32``) as it is.
+
+    An Apple silicon Mac runs arm64 and arm64e slices natively and x86_64 ones under Rosetta; it
+    runs no ppc, ppc64 or i386 slice at all, and an Intel Mac no arm64 one.
+    """
+    return ARCH_FAMILIES.get(arch, arch)
 
 
 def read_macho(data: Any, *, path: str | None = None) -> list[SliceFacts]:
@@ -188,6 +216,7 @@ class _Commands:
     min_os: str | None = None
     sdk: str | None = None
     has_build_version: bool = False
+    layout: SliceLayout | None = None  # segments, dylibs, symbol tables: what the engine detector reads
 
 
 def _read_slice(data: Any, start: int, size: int, path: str | None, fat: FatArch | None) -> SliceFacts:
@@ -218,9 +247,12 @@ def _read_slice(data: Any, start: int, size: int, path: str | None, fat: FatArch
         facts = {"entitlements": sig.entitlements, "entitlements_blob": sig.entitlements_blob,
                  "der_entitlements_blob": sig.der_entitlements_blob, "der_matches_xml": sig.der_matches_xml}
     entitlements = facts.pop("entitlements", None)
+    engine_notes: list[str] = []
+    engines = detect_engines(data, commands.layout, path=path, notes=engine_notes) if commands.layout else ()
     return MachOSlice(arch=arch_name(cputype, cpusub), signature=signature, entitlements=entitlements,
-                      platform=commands.platform, min_os=commands.min_os, sdk=commands.sdk, notes=notes,
-                      offset=start, der_layout=der_layout, der_entitlements=der_entitlements, **facts)
+                      platform=commands.platform, min_os=commands.min_os, sdk=commands.sdk, engines=engines,
+                      notes=tuple(notes) + tuple(engine_notes), offset=start, der_layout=der_layout,
+                      der_entitlements=der_entitlements, **facts)
 
 
 def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool, ncmds: int, sizeofcmds: int,
@@ -242,7 +274,7 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                offset=start + 16)
     base = start + header_size
     raw = bytes(data[base:base + sizeofcmds])
-    out = _Commands()
+    out = _Commands(layout=SliceLayout(start, size, order, is64))
     pos = 0
     for i in range(ncmds):
         at = base + pos
@@ -257,6 +289,7 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                    f"{sizeofcmds}", path=path, offset=at + 4)
         body = raw[pos:pos + cmdsize]
         cmd &= ~LC_REQ_DYLD
+        collect(out.layout, cmd, body, at, path)
         if cmd == LC_CODE_SIGNATURE:
             _code_signature_command(out, body, order, at, size, path)
         elif cmd == LC_BUILD_VERSION and not out.has_build_version:

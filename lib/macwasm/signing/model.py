@@ -28,6 +28,54 @@ BLOB_STATES = ("absent", "empty", "present")
 Entitlements = dict[str, Any]
 
 
+#: how strongly one engine signal, or a detection made of several, says that the engine is there
+ENGINE_CONFIDENCES = ("high", "medium", "low")
+#: where a detected engine's code lives, nearest first: in this binary, in a library it links, or only named by
+#: the symbols it imports (a plug-in or addon that runs inside a host that provides the engine)
+ENGINE_LOCATIONS = ("embedded", "linked", "imported")
+
+
+@dataclass(frozen=True)
+class CodeDirectoryInfo:
+    """One CodeDirectory of a signature: the primary (slot 0) or an alternate (slots 0x1000-0x1004).
+
+    codesign writes a SHA-1 primary plus a SHA-256 alternate for binaries that must also load on
+    old systems (cmake's release binaries do); the kernel picks the strongest hash it knows.
+    """
+
+    slot: int
+    hash_type: str  # sha1, sha256, sha256-truncated, sha384, ...
+    version: int
+    flags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"slot": self.slot, "hash_type": self.hash_type, "version": self.version, "flags": list(self.flags)}
+
+
+@dataclass(frozen=True)
+class EngineDetection:
+    """A JavaScript or WebAssembly engine found in a binary by its signatures (``data/engine_signatures.csv``).
+
+    ``engine`` is a runtime family of ``data/runtimes.csv`` (v8, javascriptcore, wasmtime, wamr, ...).
+    ``runtimes`` are the runtimes.csv keys that the matched signals show compiled in; empty when the
+    binary does not tell the mode (wasmtime's JIT vs Pulley, WAMR's interpreter vs AOT loader).
+    ``evidence`` says which signature matched and how, one line each.
+    """
+
+    engine: str
+    confidence: str  # one of ENGINE_CONFIDENCES
+    location: str  # one of ENGINE_LOCATIONS
+    evidence: tuple[str, ...]
+    runtimes: tuple[str, ...] = ()
+    embedder: str | None = None  # the product around the engine when a signal tells it: Electron, Node.js, Bun
+    signatures: tuple[str, ...] = ()  # ids of the engine_signatures.csv rows that matched
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"engine": self.engine, "confidence": self.confidence, "location": self.location,
+                "runtimes": list(self.runtimes), "embedder": self.embedder, "evidence": list(self.evidence),
+                "signatures": list(self.signatures)}
+
+
 @dataclass(frozen=True)
 class Signature:
     """What the CodeDirectory (and the CMS blob, if any) of one Mach-O slice says."""
@@ -46,6 +94,13 @@ class Signature:
     has_timestamp: bool | None = None  # a countersignature/timestamp in the CMS (None: not known)
     #: the leaf certificate's common name alone ("Developer ID Application: Name (TEAMID)"), not verified
     signer_name: str | None = None
+    #: every CodeDirectory, primary first (its hash_type is ``hash_type`` above), then the alternates
+    code_directories: tuple[CodeDirectoryInfo, ...] = ()
+
+    @property
+    def hash_types(self) -> tuple[str, ...]:
+        """The hash of every CodeDirectory, primary first (``("sha1", "sha256")`` for cmake's binaries)."""
+        return tuple(cd.hash_type for cd in self.code_directories) or ((self.hash_type,) if self.hash_type else ())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +117,8 @@ class Signature:
             "signer": self.signer,
             "signer_name": self.signer_name,
             "has_timestamp": self.has_timestamp,
+            "code_directories": [cd.to_dict() for cd in self.code_directories],
+            "hash_types": list(self.hash_types),
         }
 
 
@@ -78,6 +135,8 @@ class SliceFacts:
     platform: str | None = None  # macos, ios, driverkit, ... from LC_BUILD_VERSION when present
     min_os: str | None = None
     sdk: str | None = None
+    #: JavaScript and WebAssembly engines this slice carries, links or imports (strongest first)
+    engines: tuple[EngineDetection, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +149,7 @@ class SliceFacts:
             "platform": self.platform,
             "min_os": self.min_os,
             "sdk": self.sdk,
+            "engines": [e.to_dict() for e in self.engines],
         }
 
 
