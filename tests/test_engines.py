@@ -112,9 +112,9 @@ def test_a_broken_table_is_refused_naming_the_line(tmp_path, monkeypatch, change
 
 @pytest.mark.parametrize("cmd", [mb.LC_LOAD_DYLIB, mb.LC_LOAD_WEAK_DYLIB, mb.LC_REEXPORT_DYLIB,
                                  mb.LC_LAZY_LOAD_DYLIB, mb.LC_LOAD_UPWARD_DYLIB])
-def test_a_linked_electron_framework_is_v8_with_electron_as_embedder(cmd) -> None:
+def test_a_linked_electron_framework_is_v8_under_chromiums_allocator(cmd) -> None:
     d = one(mb.image(dylibs=[(cmd, "@rpath/Electron Framework.framework/Electron Framework")]))
-    assert (d.engine, d.confidence, d.location, d.runtimes, d.embedder) == ("v8", "high", "linked", ("v8",),
+    assert (d.engine, d.confidence, d.location, d.runtimes, d.embedder) == ("v8", "high", "linked", ("electron",),
                                                                              "Electron")
     assert d.evidence[0].startswith("links @rpath/Electron Framework.framework/Electron Framework (LC_")
     assert d.signatures == ("electron-framework",)
@@ -130,7 +130,7 @@ def test_the_framework_binary_itself_is_found_by_its_install_name() -> None:
     ("/System/Library/Frameworks/JavaScriptCore.framework/Versions/A/JavaScriptCore", "javascriptcore",
      "javascriptcore"),
     ("/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit", "javascriptcore", "javascriptcore-wkwebview"),
-    ("@rpath/Chromium Embedded Framework.framework/Chromium Embedded Framework", "v8", "v8"),
+    ("@rpath/Chromium Embedded Framework.framework/Chromium Embedded Framework", "v8", "electron"),
 ])
 def test_system_and_embedded_frameworks(path, engine, runtime) -> None:
     d = one(mb.image(dylibs=[path]))

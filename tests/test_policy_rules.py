@@ -73,6 +73,10 @@ FIXTURES: dict[str, tuple[Target, Target]] = {
     "MW123": (T(signature_kind="adhoc", hardened_runtime=True), T(**SIGNED)),
     "MW124": (T(**{**SIGNED, "has_timestamp": False}), T(**SIGNED)),
     "MW125": (T(), T(**SIGNED)),
+    "MW126": (T(input_form="bundle", missing_executable="A.app: executable is missing", **SIGNED), T(**SIGNED)),
+    "MW127": (T(slice_arches=("ppc",), **SIGNED), T(slice_arches=("x86_64",), **SIGNED)),
+    "MW128": (T(slice_arches=("x86_64",), arch="x86_64", **SIGNED),
+              T(slice_arches=("x86_64",), arch="x86_64", requested_arch="x86_64", **SIGNED)),
     "MW130": (T(flags(ES), product_type="endpoint-security-extension", input_form="bundle", has_profile=False,
                 **SIGNED),
               T(flags(ES), product_type="endpoint-security-extension", input_form="bundle", has_profile=True,
@@ -101,6 +105,8 @@ FIXTURES: dict[str, tuple[Target, Target]] = {
     "MW153": (T(flags(JIT), product_type="framework"), T(product_type="framework")),
     "MW160": (T(product_type_basis="inferred from the entitlement x"), T()),
     "MW161": (T(), T(runtime="wasm3")),
+    "MW162": (T(flags(JIT), runtime="electron", detected=(("electron", "links Electron Framework"),)),
+              T(flags(JIT), runtime="electron")),
     "MW170": (T({"CFBundleIdentifier": "com.example.app", "CFBundleExecutable": "App"}),
               T({"CFBundleIdentifier": "com.example.app", SANDBOX: True})),
     "MW171": (T(flags("com.apple.security.cs.allow-jti")),
@@ -220,3 +226,35 @@ def test_every_fact_row_has_a_source_and_a_grade(data_dir: Path) -> None:
             for row in csv.DictReader(fh):
                 assert row["source"].strip(), (name, row)
                 assert row["grade"] in ("code", "apple", "observed", "inferred", "unconfirmed"), (name, row)
+
+
+def test_one_finding_per_fault_for_unsigned_and_ad_hoc_binaries() -> None:
+    unsigned = evaluate(T(signature_kind="unsigned", hardened_runtime=False))
+    assert "MW122" in unsigned.rule_ids and "MW121" not in unsigned.rule_ids
+    adhoc = evaluate(T(signature_kind="adhoc", hardened_runtime=False))
+    assert "MW123" in adhoc.rule_ids and "MW121" not in adhoc.rule_ids
+    text = next(f.message for f in adhoc.findings if f.rule_id == "MW123")
+    assert "signed ad hoc" in text and "-signed-signed" not in text
+    linker = evaluate(T(signature_kind="linker-signed", hardened_runtime=False))
+    assert "linker-signed-signed" not in next(f.message for f in linker.findings if f.rule_id == "MW123")
+
+
+def test_library_code_gets_signature_findings_only() -> None:
+    """No entitlements or Hardened Runtime finding of its own: it runs with its host's."""
+    lib = evaluate(T(product_type="framework", signature_kind="signed", hardened_runtime=False,
+                     has_timestamp=False, runtime="wasmtime"))
+    assert "MW121" not in lib.rule_ids and "MW124" in lib.rule_ids
+    assert not {"MW110", "MW111", "MW114", "MW161"} & set(lib.rule_ids)
+
+
+def test_a_missing_executable_is_said_first_and_alone() -> None:
+    result = evaluate(T(input_form="bundle", missing_executable="X.app: executable is missing"))
+    assert result.findings[0].rule_id == "MW126"
+    assert not {"MW121", "MW122", "MW161"} & set(result.rule_ids)
+
+
+def test_an_intel_only_binary_is_judged_as_x86_64_and_told_about_rosetta() -> None:
+    result = evaluate(T(flags(JIT), runtime="v8", arch="x86_64", slice_arches=("x86_64",), **SIGNED))
+    rosetta = next(f for f in result.findings if f.rule_id == "MW128")
+    assert "macOS 27" in rosetta.message and "v8 needs com.apple.security.cs.allow-unsigned" in rosetta.message
+    assert "MW111" in result.rule_ids  # the x86_64 facts apply: standalone V8 needs the legacy key there

@@ -235,7 +235,7 @@ def write_table(outcomes: Iterable[tuple[Any, dict[str, Any] | None]], counts: d
             out.write(printable(block(f.message + subject, first=f"  {f.severity:<7} {f.rule_id}  ")))
             if f.severity != "info":
                 out.write(printable(block(f.fix, first="          fix: ", rest=" " * 15)))
-                out.write(printable(block(f.reference, first="          see: ", rest=" " * 15)))
+                out.write(printable(f"          see: {f.reference}\n"))  # a link stays whole, to be clicked
         out.write("\n")
     total = counts["pass"] + counts["warn"] + counts["fail"]
     out.write(f"{total} target(s): {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"

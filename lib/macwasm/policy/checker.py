@@ -123,14 +123,36 @@ def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] 
                        entitlements=entitlements, input_form="profile", has_profile=True, profile_keys=keys, **base)]
     if facts.source == "mach-o":
         targets = []
-        for label, ents, signature, arch, _slice in _variants(facts, entitlements, extra, opts.arch):
+        for label, ents, signature, arch, slice_ in _variants(facts, entitlements, extra, opts.arch):
             ptype, basis = resolve_product_type(opts.product_type, facts.role, ents)
+            if facts.role and not opts.product_type:  # a lone file's role comes from its Mach-O file type
+                basis = "inferred from its Mach-O file type (a dylib or loadable bundle is library code)"
             name = subject + label
             targets.append(Target(name=name, subject=name, product_type=ptype, product_type_basis=basis,
                                   entitlements=ents, input_form="binary", has_profile=False,
-                                  **_signature_facts(signature), **{**base, "arch": arch}))
+                                  **_signature_facts(signature),
+                                  **{**base, "arch": arch, **_binary_facts(facts, slice_, opts)}))
         return targets
     return _bundle_targets(facts, opts, subject, entitlements, extra)
+
+
+def _binary_facts(facts: Any, slice_: Any, opts: CheckOptions) -> dict[str, Any]:
+    """What the binary itself says beyond its signature: its architectures, and its engines when no runtime
+    was given (the engines of the slice judged, or of the main executable's first slice)."""
+    from macwasm.policy.detected import judged_runtimes
+    from macwasm.signing.macho import arch_family
+
+    slices = list(getattr(facts, "slices", None) or [])
+    out: dict[str, Any] = {"requested_arch": opts.arch}
+    if slices:
+        out["slice_arches"] = tuple(dict.fromkeys(arch_family(s.arch) for s in slices))
+    if not opts.runtimes:
+        source = slice_ if slice_ is not None else (slices[0] if slices else None)
+        found = judged_runtimes(getattr(source, "engines", ()) or ())
+        if found:
+            out["runtimes"] = tuple(k for k, _ in found)
+            out["detected"] = found
+    return out
 
 
 #: slice architectures that name an --arch choice (arm64e runs where arm64 does)
@@ -180,6 +202,8 @@ def _variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any]
 
 def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
                     extra: Mapping[str, Any] | None = None) -> list[Target]:
+    from macwasm.signing.bundle import executable_missing
+
     wasm = tuple(WasmFile(w.path, w.location, w.kind) for w in facts.wasm_files)
     base = opts.base()
     if wasm and base["module_source"] is None:
@@ -197,12 +221,17 @@ def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
             role, "inferred from its place in the bundle")
         name = (subject if nested is None else f"{subject}/{nested.path}") + label
         applies = i in jit_items if jit_items else nested is None
+        own = _binary_facts(facts, None, opts) if nested is None else {"requested_arch": opts.arch}
         target = Target(name=name, subject=name, product_type=ptype, product_type_basis=basis, entitlements=ents,
                         input_form="bundle", has_profile=has_profile, profile_keys=keys,
                         wasm_files=wasm if nested is None else (), runtime_applies=applies,
-                        **_signature_facts(signature), **{**base, "arch": arch})
-        if nested is not None and nested.error:
+                        **_signature_facts(signature), **{**base, "arch": arch, **own})
+        error = facts.error if nested is None else nested.error
+        if error:
+            # the fault is the error (a missing executable above all): no "unsigned" follow-up for it
             target = target.with_changes(signature_kind=None, hardened_runtime=None, has_timestamp=None)
+            if executable_missing(error):
+                target = target.with_changes(missing_executable=error)
         targets.append(target)
     return targets
 

@@ -114,8 +114,8 @@ class Context:
     @cached_property
     def engines(self) -> tuple[Runtime, ...]:
         """The runtimes that run in this binary (several engines in one process need the union of keys)."""
-        if not self.target.runtime_applies:
-            return ()
+        if not self.target.runtime_applies or self.ptype.own_entitlements == NO:
+            return ()  # library code: its host's entitlements and Hardened Runtime decide (check the host)
         table = runtimes()
         return tuple(table[name] for name in self.target.runtimes)
 

@@ -33,6 +33,7 @@ from macwasm.policy.tables import (
     trait_facts,
     weakest,
 )
+from macwasm.policy.tables import runtimes as runtimes_table
 from macwasm.xcode import model as xcode_notes
 
 Predicate = Callable[[Context], Iterable[Hit]]
@@ -286,7 +287,11 @@ def notary_get_task_allow(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW121")
 def notary_hardened_runtime_off(ctx: Context) -> Iterator[Hit]:
-    if ctx.target.hardened_runtime is False:
+    t = ctx.target
+    # one finding per fault: unsigned (MW122) or ad hoc (MW123, whose fix re-signs with -o runtime) says it already;
+    # library code runs under its host's runtime
+    if (t.hardened_runtime is False and t.signature_kind in ("signed", None)
+            and ctx.ptype.hardened_runtime_required == YES):
         yield Hit()
 
 
@@ -296,16 +301,60 @@ def notary_unsigned(ctx: Context) -> Iterator[Hit]:
         yield Hit()
 
 
+#: how a signature kind reads in a sentence ("The executable is ...")
+_SIGNATURE_TEXT = {"adhoc": "signed ad hoc", "linker-signed": "linker-signed (an ad hoc signature the linker adds)"}
+
+
 @predicate("MW123")
 def notary_not_developer_id(ctx: Context) -> Iterator[Hit]:
-    if ctx.target.signature_kind in ("adhoc", "linker-signed"):
-        yield Hit({"signature_kind": ctx.target.signature_kind})
+    kind = ctx.target.signature_kind
+    if kind in _SIGNATURE_TEXT:
+        yield Hit({"signature_kind": kind, "signature_text": _SIGNATURE_TEXT[kind]})
 
 
 @predicate("MW124")
 def notary_no_timestamp(ctx: Context) -> Iterator[Hit]:
     if ctx.target.has_timestamp is False and ctx.target.signature_kind not in ("unsigned", "adhoc", "linker-signed"):
         yield Hit()
+
+
+@predicate("MW126")
+def executable_missing(ctx: Context) -> Iterator[Hit]:
+    t = ctx.target
+    if t.missing_executable:
+        yield Hit({"subject_name": t.subject or t.name, "detail": t.missing_executable})
+
+
+_CURRENT_ARCHES = ("arm64", "x86_64")
+
+
+@predicate("MW127")
+def no_slice_for_architecture(ctx: Context) -> Iterator[Hit]:
+    t = ctx.target
+    if t.slice_arches is None:
+        return
+    present = set(t.slice_arches)
+    slices = join(t.slice_arches)
+    if not present & set(_CURRENT_ARCHES):
+        yield Hit({"subject_name": t.subject or t.name, "slices": slices, "wanted": "arm64 and x86_64",
+                   "consequence": "no current Mac runs it (Apple silicon needs arm64, or x86_64 under Rosetta; "
+                   "Intel Macs need x86_64)."})
+    elif t.requested_arch == "x86_64" and "x86_64" not in present:
+        yield Hit({"subject_name": t.subject or t.name, "slices": slices, "wanted": "x86_64",
+                   "consequence": "it does not run on Intel Macs, which --arch x86_64 asks for."})
+
+
+@predicate("MW128")
+def runs_under_rosetta(ctx: Context) -> Iterator[Hit]:
+    t = ctx.target
+    if t.slice_arches is None or "arm64" in t.slice_arches or "x86_64" not in t.slice_arches:
+        return
+    if t.requested_arch not in ("arm64", "universal"):
+        return
+    needs = [f"{e.runtime} needs {join(keys) or 'no key'}" for e in ctx.engines
+             for keys in [tuple(dict.fromkeys(k for _, n in ctx.jit_needs(e).values() for k in n))]]
+    note = "; ".join(needs) if needs else "no engine was given or found, so none was judged"
+    yield Hit({"subject_name": t.subject or t.name, "x86_note": note})
 
 
 @predicate("MW125")
@@ -489,8 +538,23 @@ def product_type_inferred(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW161")
 def runtime_not_given(ctx: Context) -> Iterator[Hit]:
-    if not ctx.target.runtimes and ctx.target.runtime_applies:
+    if not ctx.target.runtimes and ctx.target.runtime_applies and not ctx.target.missing_executable:
         yield Hit()
+
+
+@predicate("MW162")
+def runtime_detected(ctx: Context) -> Iterator[Hit]:
+    from macwasm.policy.detected import modes_of
+
+    found = ctx.target.detected
+    if found and ctx.target.runtime_applies:
+        families = dict.fromkeys(runtimes_table()[k].family for k, _ in found)
+        modes = join(m for f in families for m in modes_of(f))
+        names = join(k for k, _ in found)
+        how = (f"judged as {names}" if ctx.engines else
+               f"found {names}; library code runs under its host's entitlements, so check the host executable "
+               f"with --runtime {names}")
+        yield Hit({"how": how, "evidence": "; ".join(e for _, e in found), "modes": modes})
 
 
 # ------------------------------------------------------------------ keys as written

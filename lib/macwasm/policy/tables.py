@@ -152,6 +152,7 @@ class ProductType:
     app_store_requires_sandbox: str
     wasm_location: str
     notarization_signing: str
+    hardened_runtime_required: str  # notarization asks for the Hardened Runtime on it (executables, not libraries)
     grade: str
     notes: str
     source: str
@@ -429,6 +430,7 @@ def _product_types(_root_key: str) -> dict[str, ProductType]:
         _check(name, line, "relaxations_allowed", row["relaxations_allowed"], (YES, NO, "inherits"))
         _check(name, line, "allow_jit", row["allow_jit"], (YES, NO, UNCONFIRMED, "inherits"))
         _check(name, line, "can_embed_profile", row["can_embed_profile"], (YES, NO, "wrapper", "n/a"))
+        _check(name, line, "hardened_runtime_required", row["hardened_runtime_required"], (YES, NO))
         _check(name, line, "grade", row["grade"], GRADES)
         out[row["product_type"]] = ProductType(**{c: row[c] for c in cols})
     missing = [p for p in PRODUCT_TYPES if p not in out]

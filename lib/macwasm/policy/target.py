@@ -70,6 +70,12 @@ class Target:
     profile_keys: frozenset[str] | None = None
     wasm_files: tuple[WasmFile, ...] = field(default_factory=tuple)
     runtime_applies: bool = True  # False for bundle items that do not run the wasm runtime
+    #: what the binary's slices are (arch families, e.g. ("arm64", "x86_64"), ("ppc",)); None: the input does not say
+    slice_arches: tuple[str, ...] | None = None
+    requested_arch: str = "universal"  # the architectures the product must run on (--arch), before a slice narrowed it
+    #: engines found in the binary and judged because no runtime was given: (runtime, evidence) pairs
+    detected: tuple[tuple[str, str], ...] = ()
+    missing_executable: str | None = None  # the reader's words when the bundle's executable is not there
     # Xcode projects: what the project says or could not resolve (rules MW180-MW189), where findings about
     # entitlement keys point (the .entitlements file; the rest point at ``subject``), how reports group it
     build_notes: tuple[Note, ...] = ()

@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 from macwasm.datafiles import data_path
-from macwasm.errors import MachOFormatError, TableFormatError
+from macwasm.errors import ArtifactError, MachOFormatError, TableFormatError
 from macwasm.limits import ENGINE_MAX_CRATE_PATHS, ENGINE_MAX_SCAN_BYTES
 from macwasm.policy.tables import _check, _read, runtimes
 from macwasm.signing.gobuild import read_go_buildinfo
@@ -148,17 +148,23 @@ def detect_engines(buf: Any, layout: SliceLayout, *, path: str | None = None,
     notes = notes if notes is not None else []
     sigs = signatures()
     hits: list[_Hit] = []
-    hits += _library_hits(sigs, layout)
+    hits += _library_hits(sigs, layout)  # from the load commands alone
     hits += _section_hits(sigs, layout)
-    hits += _go_hits(sigs, buf, layout, path, notes)
-    symtab = SymbolTable(buf, layout, path, notes) if layout.symtab is not None else None
-    symbol_hits = _export_hits(sigs, buf, layout, symtab, path) + _import_hits(sigs, buf, layout, symtab, path, notes)
-    hits += symbol_hits
-    if not any(d.confidence == "high" for d in _combine(hits)):
-        matched = {h.signature.id for h in symbol_hits}
-        if symtab is not None:
-            hits += _local_symbol_hits(sigs, symtab, matched, notes)
-        hits += _content_hits(sigs, buf, layout, path, notes)
+    try:
+        hits += _go_hits(sigs, buf, layout, path, notes)
+        symtab = SymbolTable(buf, layout, path, notes) if layout.symtab is not None else None
+        symbol_hits = (_export_hits(sigs, buf, layout, symtab, path)
+                       + _import_hits(sigs, buf, layout, symtab, path, notes))
+        hits += symbol_hits
+        if not any(d.confidence == "high" for d in _combine(hits)):
+            matched = {h.signature.id for h in symbol_hits}
+            if symtab is not None:
+                hits += _local_symbol_hits(sigs, symtab, matched, notes)
+            hits += _content_hits(sigs, buf, layout, path, notes)
+    except ArtifactError as err:
+        # a member of a streamed .pkg keeps its headers, load commands and signature only: the engines its
+        # symbols and strings would show are not searched, and the reader says so instead of failing the file
+        notes.append(f"engines found from the load commands only: {err.reason}")
     return _combine(hits)
 
 
