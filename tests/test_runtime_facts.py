@@ -215,6 +215,12 @@ def test_failure_messages_name_both_ways_macos_refuses() -> None:
     finding = next(f for f in evaluate(T(runtime="wasmtime")).findings if f.rule_id == "MW110")
     assert "Code Signature Invalid" in finding.message and "returning an error" in finding.message
     assert "killed at the first compile" not in finding.message
+    wamr = next(f for f in evaluate(T(runtime="wamr-interp", arch="arm64")).findings if f.rule_id == "MW110")
+    assert "mmap(MAP_JIT) returns an error" in wamr.message and "JIT code" not in wamr.message
+    jsc = next(f for f in evaluate(T(runtime="javascriptcore")).findings if f.rule_id == "MW119")
+    assert "no crash" in jsc.message and "kills the process" not in jsc.message and jsc.severity == "warning"
+    wazero = next(f for f in evaluate(T(runtime="wazero")).findings if f.rule_id == "MW119")
+    assert "kills the process" in wazero.message and "UNCONFIRMED" in wazero.message
 
 
 def test_wasmkit_is_an_interpreter_a_system_extension_may_run() -> None:

@@ -30,6 +30,7 @@ from macwasm.policy.tables import (
     fact_phrase,
     keys_with,
     lookup_entitlement,
+    refusal,
     trait_facts,
     weakest,
 )
@@ -127,6 +128,12 @@ def _engine_params(engine: Runtime, arches: tuple[str, ...], **more: str) -> tup
     return {"runtime": engine.runtime, "arches": join(arches), "confidence": _graded(grade), **more}, grade
 
 
+def _failure(strategies: Iterable[str]) -> str:
+    """How macOS refuses these strategies without their keys (platform_facts.csv), in words."""
+    texts = [f.value for s in strategies if (f := refusal(s)) is not None]
+    return "; and ".join(dict.fromkeys(texts)) or "the JIT fails"
+
+
 def _missing_key_hits(ctx: Context, *, with_ladder: bool) -> Iterator[Hit]:
     if not _jit_applies(ctx) or bool(ctx.ladder) != with_ladder:
         return
@@ -135,7 +142,7 @@ def _missing_key_hits(ctx: Context, *, with_ladder: bool) -> Iterator[Hit]:
             if _falls_back(engine, arches) or not _holdable(ctx, needed):
                 continue
             params, grade = _engine_params(engine, arches, strategy=join(missing), needed=join(needed),
-                                           keys=join(ctx.ladder))
+                                           keys=join(ctx.ladder), failure=_failure(missing))
             yield Hit(params, confidence=grade, add=needed)
 
 
@@ -258,6 +265,11 @@ def entitlement_breaks_runtime(ctx: Context) -> Iterator[Hit]:
                           confidence=grade, remove=(key,))
 
 
+_FALLBACK_UNSETTLED = ("when macOS refuses with an error it falls back to its interpreter by itself (slower, no "
+                       "crash); where macOS instead lets the call succeed and kills the process when the code first "
+                       "runs, it crashes")
+
+
 @predicate("MW119")
 def jit_falls_back(ctx: Context) -> Iterator[Hit]:
     """The engines that quietly run interpreted where the JIT is refused: slower, not a crash."""
@@ -271,9 +283,12 @@ def jit_falls_back(ctx: Context) -> Iterator[Hit]:
             if (unmet or barred) and _falls_back(engine, (arch,)):
                 per_arch[arch] = (used, tuple(dict.fromkeys((*(unmet[1] if unmet else ()), *barred))))
         for (used, needed), arches in group_arches(per_arch):
-            grade = weakest((engine.grade_of("strategy", arches), engine.grade_of("on_jit_denied", arches)))
+            refusals = [f.grade for s in used if (f := refusal(s)) is not None]
+            grade = weakest((engine.grade_of("strategy", arches), engine.grade_of("on_jit_denied", arches), *refusals))
+            outcome = (_FALLBACK_UNSETTLED if UNCONFIRMED in refusals else
+                       "macOS refuses with an error, and it falls back to its interpreter by itself: slower, no crash")
             yield Hit({"runtime": engine.runtime, "arches": join(arches), "strategy": join(used),
-                       "needed": join(needed), "confidence": _graded(grade)}, confidence=grade)
+                       "needed": join(needed), "outcome": outcome, "confidence": _graded(grade)}, confidence=grade)
 
 
 # ------------------------------------------------------------------ notarization

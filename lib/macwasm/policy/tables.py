@@ -621,6 +621,39 @@ def _module_storage(_root_key: str) -> tuple[ModuleStorage, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class PlatformFact:
+    """A fact about macOS itself (the kernel, libpthread, AMFI's behaviour as reported), with its evidence."""
+
+    subject: str
+    fact: str
+    value: str
+    grade: str
+    evidence: str
+    quote: str
+    note: str
+
+
+@lru_cache(maxsize=4)
+def _platform_facts(_root_key: str) -> tuple[PlatformFact, ...]:
+    name = "platform_facts.csv"
+    cols = tuple(PlatformFact.__dataclass_fields__)
+    out = []
+    for line, row in _read(name, cols, source_column="evidence"):
+        _check(name, line, "grade", row["grade"], GRADES)
+        out.append(PlatformFact(**{c: row[c] for c in cols}))
+    return tuple(out)
+
+
+def platform_facts() -> tuple[PlatformFact, ...]:
+    return _platform_facts(_root())
+
+
+def refusal(strategy: str) -> PlatformFact | None:
+    """How macOS refuses a strategy whose key is missing (``platform_facts.csv``: subject strategy, fact refusal)."""
+    return next((f for f in platform_facts() if f.subject == strategy and f.fact == "refusal"), None)
+
+
 def placements() -> dict[str, Placement]:
     return _placements(_root())
 
