@@ -49,7 +49,8 @@ from macwasm.policy.target import Target, WasmFile, present_keys, split_runtimes
 RANKING = ("Ranked by: (1) the verdict after the plan's own changes, and only options whose every binary then "
            "passes are recommended; (2) the entitlements the engine needs, fewest and weakest first: none, then "
            "allow-jit, then allow-unsigned-executable-memory; (3) placement: in process before a separate "
-           "process; (4) speed; (5) how well the facts are known (code and Apple first).")
+           "process; (4) speed; (5) maintained projects before ones in maintenance only; (6) how well the facts are "
+           "known (code and Apple first).")
 IN_PROCESS = "in-process"
 _VERDICT_RANK = {"pass": 0, "warn": 1, "fail": 2}
 #: the product type of the binary a placement adds, and what the plan calls it
@@ -361,10 +362,14 @@ def _binaries(base: Target, roles: _Roles, placement: Placement, name: str, jit:
     return out
 
 
+_MAINTAINED_RANK = {"yes": 0, "maintenance-only": 1, "no": 2}
+
+
 def _rank_key(option: RuntimeOption) -> tuple[Any, ...]:
+    maintained = runtimes()[option.runtime].value("maintained", default="n/a")
     return (_VERDICT_RANK[option.verdict], option.strength, len(option.jit_keys),
-            option.placement != IN_PROCESS, -option.speed_tier, GRADES.index(option.grade), option.runtime,
-            option.placement)
+            option.placement != IN_PROCESS, -option.speed_tier, _MAINTAINED_RANK.get(maintained, 3),
+            GRADES.index(option.grade), option.runtime, option.placement)
 
 
 # ---------------------------------------------------------------------------------------------- modules
