@@ -315,3 +315,9 @@ LIMITS.extend([
     Limit("ARTIFACT_MAX_NOTES", ARTIFACT_MAX_NOTES, "notes", "notes kept for one artifact (all counted)",
           "ours (= BUNDLE_MAX_NOTES)"),
 ])
+
+# memtrace: the strace log of one runtime compiling and running a small module (notebook 04). A few
+# hundred lines in practice; a runaway trace is cut at this size and said to be cut.
+MEMTRACE_MAX_LOG_SIZE = 16 * MiB
+LIMITS.append(Limit("MEMTRACE_MAX_LOG_SIZE", MEMTRACE_MAX_LOG_SIZE, "bytes",
+                    "strace log of one traced runtime run read back", "ours (a real run writes < 64 KiB)"))
