@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from macwasm.notebook import REPO_ROOT, rel, repo_path
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from macwasm import memtrace
+from macwasm.notebook import REPO_ROOT, VERDICT_TABLE_CLASS, link_label, rel, repo_path, table, text_table
 
 
 def test_rel_shows_repository_paths_relative_to_the_root(monkeypatch):
@@ -19,3 +27,126 @@ def test_rel_keeps_other_relative_paths_as_given(monkeypatch):
 
 def test_rel_leaves_paths_outside_the_repository_alone(tmp_path):
     assert rel(tmp_path / "x.wasm") == (tmp_path / "x.wasm").as_posix()
+
+
+# --- tables: left-aligned, wrapped, never cut; links clickable in HTML, whole in text ---------------
+
+def test_text_table_is_left_aligned_and_wraps_long_cells_without_cutting():
+    pd = pytest.importorskip("pandas")
+    cause = ("the binary holds system-extension entitlements and com.apple.security.cs.allow-unsigned-"
+             "executable-memory, which AMFI refuses at launch")
+    text = text_table(pd.DataFrame([{"rule": "MW101", "message": cause}, {"rule": "MW1", "message": "short"}]),
+                      max_width=40)
+    lines = text.splitlines()
+    assert lines[0].startswith("rule   message")  # headers left-aligned over their column
+    assert lines[2].startswith("MW101  ") and lines[-1].startswith("MW1    short")  # values left-aligned too
+    assert all(len(line) <= len("MW101  ") + 40 for line in lines)
+    assert "..." not in text
+    wrapped = " ".join(line[len("MW101  "):] for line in lines[2:-1])
+    assert "".join(wrapped.split()) == "".join(cause.split())  # every character there, in order: wrapped, not cut
+    assert "com.apple.security.cs.allow-unsigned-" in text  # a long key breaks after its punctuation
+
+
+def test_link_labels_name_the_source_briefly():
+    assert link_label("https://github.com/bytecodealliance/wasmtime/blob/e6b33de513/crates/x/mmap.rs#L46-L53") \
+        == "wasmtime/mmap.rs:46"
+    assert link_label("https://developer.apple.com/forums/thread/805941") == "forum 805941"
+    apple = "https://developer.apple.com/documentation/security/hardened-runtime"
+    assert link_label(apple) == "Apple: hardened-runtime"
+    assert link_label("https://github.com/wazero/wazero/pull/2471") == "wazero #2471"
+    assert link_label("") == ""
+
+
+def test_tables_link_evidence_in_html_and_keep_the_url_in_text():
+    pd = pytest.importorskip("pandas")
+    url = "https://developer.apple.com/forums/thread/690067"
+    styled = table(pd.DataFrame([{"fact": "XPC services are launched by their app", "verdict": "pass",
+                                  "evidence": url}]))
+    html_out = styled.to_html()
+    assert f'<a href="{url}" target="_blank">forum 690067</a>' in html_out
+    assert "text-align: left" in html_out and VERDICT_TABLE_CLASS in html_out
+    assert url in repr(styled) and "0x" not in repr(styled)
+
+
+def test_table_ids_are_stable_across_runs_and_differ_between_tables():
+    pd = pytest.importorskip("pandas")
+    one = table(pd.DataFrame([{"a": "x"}])).to_html()
+    assert one == table(pd.DataFrame([{"a": "x"}])).to_html()
+    assert one != table(pd.DataFrame([{"a": "y"}])).to_html()
+
+
+# --- memtrace: strace logs summarised into counts, never addresses ---------------------------------
+
+LOG = """\
+100 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000
+100 mmap(NULL, 4096, PROT_READ|PROT_WRITE|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000100000
+100 mmap(0x7f0000200000, 1400832, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, 0x26000) = 0x7f0000200000
+100 openat(AT_FDCWD, "/macwasm-trace/begin", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)
+100 mmap(NULL, 65536, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000300000
+100 mprotect(0x7f0000300000, 4096, PROT_READ|PROT_EXEC) = 0
+101 mprotect(0x7f0000000000, 4096, PROT_READ|PROT_WRITE|PROT_EXEC <unfinished ...>
+100 mprotect(0x7f0000900000, 4096, PROT_READ|PROT_EXEC) = 0
+101 <... mprotect resumed>) = 0
+100 mprotect(0x7f0000310000, 4096, PROT_READ|PROT_EXEC) = -1 EACCES (Permission denied)
+100 openat(AT_FDCWD, "/macwasm-trace/end", O_RDONLY|O_CLOEXEC <unfinished ...>
+101 mmap(NULL, 4096, PROT_READ|PROT_WRITE|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000400000
+100 <... openat resumed>) = -1 ENOENT (No such file or directory)
+100 mprotect(0x7f0000300000, 4096, PROT_READ|PROT_EXEC) = 0
+"""
+
+
+def test_summary_counts_anonymous_memory_made_executable_between_the_marks_only():
+    s = memtrace.summarise(memtrace.parse_calls(LOG.splitlines()))
+    assert s.marked
+    # inside: RW map then RX (counted), an interrupted RWX mprotect of memory mapped before begin (counted),
+    # an mprotect of memory never mapped anonymously (not counted), a failed call (not counted), and the
+    # RWX map that another thread made before the end mark resumed (counted: the end came later)
+    assert (s.made_executable, s.write_and_execute, s.anonymous_maps) == (3, 2, 2)
+    assert s.executable_anonymous_memory == "yes" and s.calls_bucket == "1-9"
+
+
+def test_an_interpreter_log_says_no_and_a_log_without_marks_is_not_complete():
+    quiet = "\n".join(line for line in LOG.splitlines() if "PROT_EXEC" not in line or "DENYWRITE" in line)
+    s = memtrace.summarise(memtrace.parse_calls(quiet.splitlines()))
+    assert s.marked and s.made_executable == 0 and s.executable_anonymous_memory == "no" and s.calls_bucket == "none"
+    unmarked = memtrace.summarise(memtrace.parse_calls(LOG.splitlines()[:3]))
+    assert not unmarked.marked and unmarked.made_executable == 0  # nothing before the begin mark counts
+
+
+def test_buckets_are_coarse():
+    assert [memtrace.bucket(n) for n in (0, 1, 9, 10, 99, 100, 5000)] == \
+        ["none", "1-9", "1-9", "10-99", "10-99", "100 or more", "100 or more"]
+
+
+def test_garbage_lines_are_skipped_not_fatal():
+    calls = list(memtrace.parse_calls(["", "+++ exited with 0 +++", "100 <... mmap resumed>) = 0x1",
+                                       "mmap(", "\x00\xff", "100 --- SIGCHLD {si_signo=SIGCHLD} ---"]))
+    assert calls == []
+
+
+def test_a_missing_program_is_a_reason_not_an_exception():
+    run = memtrace.trace("nothing", ["macwasm-no-such-program-xyz"])
+    assert not run.traced and run.summary is None
+    assert run.reason in ("macwasm-no-such-program-xyz is not installed",) or run.reason.startswith(
+        ("not Linux", "strace is not installed"))
+
+
+def _can_trace() -> bool:
+    if not sys.platform.startswith("linux") or shutil.which("strace") is None:
+        return False
+    done = subprocess.run(["strace", "-qq", "-e", "trace=none", "-o", os.devnull, "true"], capture_output=True,
+                          check=False)
+    return done.returncode == 0
+
+
+@pytest.mark.skipif(not _can_trace(), reason="needs Linux with strace allowed to ptrace")
+def test_a_real_trace_tells_the_wasmtime_jit_from_its_pulley_interpreter():
+    pytest.importorskip("wasmtime")
+    runner = str(REPO_ROOT / "notebooks" / "runners" / "run_module.py")
+    module = str(REPO_ROOT / "data" / "modules" / "mvp.wasm")
+    jit = memtrace.trace("wasmtime", [sys.executable, runner, "wasmtime", module, "add", "2", "3"])
+    pulley = memtrace.trace("pulley", [sys.executable, runner, "wasmtime-pulley", module, "add", "2", "3"])
+    assert jit.traced and pulley.traced, (jit.reason, pulley.reason)
+    assert jit.output == pulley.output == "5"
+    assert jit.summary.executable_anonymous_memory == "yes"
+    assert pulley.summary.executable_anonymous_memory == "no"

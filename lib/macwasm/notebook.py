@@ -8,8 +8,10 @@ absolute: they differ per machine), and verdict tables share one colour scheme.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,10 @@ def setup() -> None:
     pd.set_option("display.max_rows", 200)
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.width", 120)
-    pd.set_option("display.max_colwidth", 80)
+    # never cut a cell with "...": a key, a path or a cause is what the reader acts on. Long cells
+    # are wrapped by :func:`table` (text and HTML) instead.
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.colheader_justify", "left")
     pd.set_option("display.precision", 3)
     try:
         import matplotlib
@@ -71,8 +76,59 @@ def repo_path(*parts: str) -> Path:
     return REPO_ROOT.joinpath(*parts)
 
 
-def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity")) -> Any:
-    """A pandas Styler that colours verdict/severity cells and tags the table for the browser test."""
+#: the widest a text cell is before it wraps onto the next line of its row (characters)
+CELL_WIDTH = 60
+#: how cells read in HTML: left-aligned, top-aligned, wrapped at spaces (never cut with "...")
+_CELL_CSS = [("text-align", "left"), ("vertical-align", "top"), ("white-space", "normal"),
+             ("max-width", "34em")]
+
+
+def text_table(frame: Any, *, max_width: int = CELL_WIDTH) -> str:
+    """A frame as plain text: left-aligned columns, long cells wrapped at word boundaries, never cut.
+
+    The same layout as the CLI's tables (:func:`macwasm.report.emit.write_table`), so a notebook's
+    stored ``text/plain`` output reads like ``macwasm check`` in a terminal.
+    """
+    from macwasm.report.emit import write_table
+
+    out = io.StringIO()
+    columns = [(str(name), (lambda record, i=i: record[i])) for i, name in enumerate(frame.columns)]
+    write_table([list(row) for row in frame.itertuples(index=False, name=None)], out, columns, max_width=max_width)
+    return out.getvalue().rstrip("\n")
+
+
+def link_label(url: str) -> str:
+    """A short name for an evidence link: ``repo/file:line``, ``forum 805941``, ``Apple: <page>``."""
+    m = re.match(r"https://github\.com/[^/]+/([^/]+)/(?:blob|tree)/[^/]+/?(.*?)(?:#L(\d+)(?:-L\d+)?)?$", url)
+    if m:
+        repo, path, line = m.groups()
+        leaf = path.rsplit("/", 1)[-1]
+        return f"{repo}/{leaf}" + (f":{line}" if line else "") if leaf else repo
+    m = re.match(r"https://github\.com/[^/]+/([^/]+)/(issues|pull)/(\d+)", url)
+    if m:
+        return f"{m.group(1)} #{m.group(3)}"
+    m = re.match(r"https://developer\.apple\.com/forums/thread/(\d+)", url)
+    if m:
+        return f"forum {m.group(1)}"
+    if url.startswith("https://developer.apple.com/"):
+        return "Apple: " + url.rstrip("/").rsplit("/", 1)[-1]
+    return re.sub(r"^https?://(www\.)?", "", url).split("/", 1)[0] if url else ""
+
+
+def _anchor(url: object) -> str:
+    text = str(url)
+    if not text.startswith("http"):
+        return html.escape(text)
+    return f'<a href="{html.escape(text)}" target="_blank">{html.escape(link_label(text))}</a>'
+
+
+def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"),
+                   links: tuple[str, ...] = ("evidence",)) -> Any:
+    """A table for a notebook: verdict/severity cells coloured, text left-aligned and wrapped, links clickable.
+
+    ``links`` names columns of URLs: the HTML shows a short label (:func:`link_label`) that opens the
+    link, the plain text the whole URL. The table is tagged for the browser test.
+    """
     present = [c for c in columns if c in frame.columns]
 
     def colour(value: object) -> str:
@@ -81,11 +137,20 @@ def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"
 
     styler = _plain_repr_styler_class()(frame)
     styler = styler.map(colour, subset=present) if present else styler
+    linked = [c for c in links if c in frame.columns]
+    if linked:
+        styler = styler.format(_anchor, subset=linked)
     return (
         styler.set_table_attributes(f'class="{VERDICT_TABLE_CLASS}"')
+        .set_table_styles([{"selector": "td", "props": _CELL_CSS}, {"selector": "th", "props": _CELL_CSS}])
         .set_uuid(_table_uuid(frame, present))
         .hide(axis="index")
     )
+
+
+def table(frame: Any, **options: Any) -> Any:
+    """Any frame as a notebook table (see :func:`style_verdicts`): the one way notebooks show tables."""
+    return style_verdicts(frame, **options)
 
 
 
@@ -114,7 +179,7 @@ def _plain_repr_styler_class() -> type:
 
     class PlainReprStyler(Styler):
         def __repr__(self) -> str:
-            return self.data.to_string(index=False)
+            return text_table(self.data)
 
     return PlainReprStyler
 
