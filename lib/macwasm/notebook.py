@@ -385,3 +385,100 @@ def plan_summary(plan: Any) -> Any:
     text = "\n\n".join(lines)
     # placeholders such as <bundle id> would be read as HTML tags and vanish
     return ComparedMarkdown(text.replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def findings_table(result: Any, *, info: bool = True, subject: bool = False) -> Any:
+    """The findings of one check result: rule, severity, grade (how the facts behind it are known), message."""
+    import pandas as pd
+
+    rows = []
+    for f in result.findings:
+        if f.severity == "info" and not info:
+            continue
+        row = {"rule": f.rule_id, "severity": f.severity, "grade": f.confidence, "message": f.message}
+        if subject:
+            row["file"] = rel(f.subject) if f.subject else "-"
+        rows.append(row)
+    columns = ["rule", "severity", "grade", "message"] + (["file"] if subject else [])
+    return style_verdicts(pd.DataFrame(rows, columns=columns))
+
+
+def results_table(results: Any, *, group: bool = False) -> Any:
+    """One row per check result: what was checked, as what, with which engines, the verdict, the rules that fired.
+
+    ``group`` shows an Xcode result by project, target and configuration, with the file its errors
+    point at (the ``.entitlements`` file a pull request changes).
+    """
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        errors = [f for f in r.findings if f.severity == "error"]
+        row: dict[str, Any] = {}
+        if group and r.group:
+            g = dict(r.group)
+            row.update({"project": rel(g.get("project", "")).rsplit("/", 1)[-1], "target": g.get("xcode_target", ""),
+                        "configuration": g.get("configuration", "")})
+        else:
+            row["target"] = rel(r.target)
+        row.update({"checked as": r.product_type, "engines": ", ".join(r.runtimes) or "-", "verdict": r.verdict,
+                    "errors": " ".join(dict.fromkeys(f.rule_id for f in errors)) or "-",
+                    "warnings": " ".join(dict.fromkeys(f.rule_id for f in r.findings if f.severity == "warning"))
+                    or "-"})
+        if group:
+            row["file"] = ", ".join(dict.fromkeys(rel(f.subject) for f in errors if f.subject)) or "-"
+        rows.append(row)
+    return style_verdicts(pd.DataFrame(rows))
+
+
+def checks_table(cases: list[dict[str, Any]]) -> Any:
+    """Check several cases and show one row each: the case, what it was checked as, the verdict, the findings.
+
+    Each case is ``{"case": label, **keyword arguments of macwasm.policy.check}``; the findings shown
+    are the warnings and errors, with their rule titles.
+    """
+    import pandas as pd
+
+    from macwasm.policy import check
+
+    rows = []
+    for case in cases:
+        kwargs = {k: v for k, v in case.items() if k != "case"}
+        (result,) = check(**kwargs)
+        runtime = kwargs.get("runtime")
+        rows.append({"case": case["case"], "checked as": result.product_type,
+                     "runtime": ", ".join(runtime) if isinstance(runtime, (list, tuple)) else runtime or "-",
+                     "verdict": result.verdict,
+                     "errors and warnings": "; ".join(dict.fromkeys(f"{f.rule_id} {f.title}" for f in result.findings
+                                                                    if f.severity != "info")) or "-"})
+    return style_verdicts(pd.DataFrame(rows))
+
+
+#: the module facts of a plan, in the order a reader asks them
+_MODULE_FACTS = (("runs in", "runs_in"), ("where", "where"), ("owner and mode", "owner"),
+                 ("who downloads", "downloads"), ("how they reach the engine", "handoff"),
+                 ("before loading", "integrity"), ("covered by", "covered_by"), ("grade", "grade"))
+
+
+def modules_table(plan: Any) -> Any:
+    """Where a plan's modules live for the binary that runs them, who fetches them, how they get there."""
+    import pandas as pd
+
+    m = plan.modules
+    rows = [{"question": label, "answer": str(m[key])} for label, key in _MODULE_FACTS if m.get(key)]
+    return style_verdicts(pd.DataFrame(rows, columns=["question", "answer"]))
+
+
+def written_table(written: Any, folder: str | os.PathLike[str]) -> Any:
+    """The files ``write_plan`` wrote: name (relative to ``folder``), binary, product type, engines, keys."""
+    import pandas as pd
+
+    from macwasm.signing.plist import read_entitlements_file
+
+    rows = []
+    for w in written:
+        keys, _ = read_entitlements_file(w.path)
+        rows.append({"file": Path(w.path).relative_to(folder).as_posix(), "binary": w.role,
+                     "product type": w.product_type, "engines": ", ".join(w.runtimes) or "-",
+                     "entitlements": ", ".join(sorted(keys)) or "(none)"})
+    return style_verdicts(pd.DataFrame(rows))
