@@ -13,4 +13,4 @@ mark("/macwasm-trace/begin");
 const compiled = new WebAssembly.Module(bytes);
 const result = new WebAssembly.Instance(compiled, {}).exports[name](...args.map(Number));
 mark("/macwasm-trace/end");
-console.log(result);
+process.stdout.write(`${result}\n`);
