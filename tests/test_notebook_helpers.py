@@ -150,3 +150,12 @@ def test_a_real_trace_tells_the_wasmtime_jit_from_its_pulley_interpreter():
     assert jit.output == pulley.output == "5"
     assert jit.summary.executable_anonymous_memory == "yes"
     assert pulley.summary.executable_anonymous_memory == "no"
+
+
+def test_short_keys_keep_what_names_the_key():
+    from macwasm.notebook import short_key
+
+    assert short_key("com.apple.developer.endpoint-security.client") == "endpoint-security.client"
+    assert short_key("com.apple.security.cs.allow-jit") == "allow-jit"
+    assert short_key("com.apple.security.app-sandbox") == "app-sandbox"
+    assert short_key("keychain-access-groups") == "keychain-access-groups"

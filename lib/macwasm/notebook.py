@@ -323,12 +323,24 @@ def choice_panel(choices: dict[str, list[str]], default: dict[str, str], answer:
     return widgets.VBox([*dropdowns.values(), output])
 
 
+#: Apple's usual key prefixes, dropped where a table lists many keys (the rest still names the key)
+KEY_PREFIXES = ("com.apple.security.cs.", "com.apple.security.", "com.apple.developer.")
+
+
+def short_key(key: str) -> str:
+    """``com.apple.developer.endpoint-security.client`` -> ``endpoint-security.client``."""
+    for prefix in KEY_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix):]
+    return key
+
+
 def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) -> Any:
     """An advisor plan as one styled verdict table: the recommended option, the reader's runtime, the next best.
 
     The recommended option comes first, then the options of the reader's runtime (``runtime``), then the
-    best-ranked others, so a ``fail`` always comes with a way out. Entitlement keys are shortened to
-    their last part for reading.
+    best-ranked others, so a ``fail`` always comes with a way out. Entitlement keys lose Apple's common
+    prefix (:func:`short_key`) for reading.
     """
     import pandas as pd
 
@@ -339,7 +351,7 @@ def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) 
              "option": "recommended" if o is plan.recommended else "your runtime" if o.runtime == runtime
              else "alternative",
              "runtime": o.runtime, "placement": o.placement_name, "verdict": o.verdict,
-             "entitlements for the engine": ", ".join(k.rsplit(".", 1)[-1] for k in o.entitlements) or "none",
+             "entitlements for the engine": ", ".join(short_key(k) for k in o.entitlements) or "none",
              "evidence": o.grade}
             for o in picked]
     return style_verdicts(pd.DataFrame(rows, columns=["rank", "option", "runtime", "placement", "verdict",
@@ -347,13 +359,15 @@ def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) 
 
 
 def binaries_table(option: Any) -> Any:
-    """The binaries of one option: what each is, the keys it is signed with, what changed, its verdict."""
+    """The binaries of one option: what each is, the keys it is signed with (false ones left out: they grant
+    nothing), what changed, its verdict."""
     import pandas as pd
 
     rows = [{"binary": b.role, "product type": b.product_type, "verdict": b.verdict,
-             "entitlements": ", ".join(k for k, v in sorted(b.entitlements.items()) if v is not False) or "(none)",
-             "changes": "; ".join(f"{'+' if c.action == 'add' else '-'}{c.key.rsplit('.', 1)[-1]}"
-                                  for c in b.changes) or "none"}
+             "entitlements": ", ".join(short_key(k) for k, v in sorted(b.entitlements.items()) if v is not False)
+             or "(none)",
+             "changes": "; ".join(f"{'+' if c.action == 'add' else '-'}{short_key(c.key)}" for c in b.changes)
+             or "none"}
             for b in option.binaries]
     return style_verdicts(pd.DataFrame(rows, columns=["binary", "product type", "verdict", "entitlements",
                                                       "changes"]))
