@@ -123,11 +123,12 @@ def _anchor(url: object) -> str:
 
 
 def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"),
-                   links: tuple[str, ...] = ("evidence",)) -> Any:
+                   links: tuple[str, ...] = ("evidence",), width: int = CELL_WIDTH) -> Any:
     """A table for a notebook: verdict/severity cells coloured, text left-aligned and wrapped, links clickable.
 
     ``links`` names columns of URLs: the HTML shows a short label (:func:`link_label`) that opens the
-    link, the plain text the whole URL. The table is tagged for the browser test.
+    link, the plain text the whole URL. ``width`` is where a plain-text cell wraps (a 64-digit hash
+    needs more than the default to stay whole). The table is tagged for the browser test.
     """
     present = [c for c in columns if c in frame.columns]
 
@@ -140,6 +141,7 @@ def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"
     linked = [c for c in links if c in frame.columns]
     if linked:
         styler = styler.format(_anchor, subset=linked)
+    styler.text_width = width
     return (
         styler.set_table_attributes(f'class="{VERDICT_TABLE_CLASS}"')
         .set_table_styles([{"selector": "td", "props": _CELL_CSS}, {"selector": "th", "props": _CELL_CSS}])
@@ -178,8 +180,10 @@ def _plain_repr_styler_class() -> type:
     from pandas.io.formats.style import Styler
 
     class PlainReprStyler(Styler):
+        text_width = CELL_WIDTH
+
         def __repr__(self) -> str:
-            return text_table(self.data)
+            return text_table(self.data, max_width=self.text_width)
 
     return PlainReprStyler
 
@@ -474,13 +478,21 @@ _MODULE_FACTS = (("runs in", "runs_in"), ("where", "where"), ("owner and mode", 
                  ("before loading", "integrity"), ("covered by", "covered_by"), ("grade", "grade"))
 
 
-def modules_table(plan: Any) -> Any:
-    """Where a plan's modules live for the binary that runs them, who fetches them, how they get there."""
+def modules_table(plans: Any) -> Any:
+    """Where a plan's modules live for the binary that runs them, who fetches them, how they get there.
+
+    ``plans`` is one plan (a question/answer table) or ``{label: plan}`` (one column per label, to
+    compare products side by side). A question a plan does not answer shows ``-``.
+    """
     import pandas as pd
 
-    m = plan.modules
-    rows = [{"question": label, "answer": str(m[key])} for label, key in _MODULE_FACTS if m.get(key)]
-    return style_verdicts(pd.DataFrame(rows, columns=["question", "answer"]))
+    labelled = plans if isinstance(plans, dict) else {"answer": plans}
+    rows = []
+    for label, key in (*_MODULE_FACTS, ("sources", "source")):
+        answers = {name: str(plan.modules.get(key) or "-") for name, plan in labelled.items()}
+        if any(a != "-" for a in answers.values()):
+            rows.append({"question": label, **answers})
+    return style_verdicts(pd.DataFrame(rows, columns=["question", *labelled]))
 
 
 def written_table(written: Any, folder: str | os.PathLike[str]) -> Any:
