@@ -159,3 +159,23 @@ def test_short_keys_keep_what_names_the_key():
     assert short_key("com.apple.security.cs.allow-jit") == "allow-jit"
     assert short_key("com.apple.security.app-sandbox") == "app-sandbox"
     assert short_key("keychain-access-groups") == "keychain-access-groups"
+
+
+def test_setup_makes_every_displayed_frame_a_left_aligned_table():
+    pd = pytest.importorskip("pandas")
+    shell_mod = pytest.importorskip("IPython.core.interactiveshell")
+    shell = shell_mod.InteractiveShell.instance()
+    try:
+        from macwasm.notebook import setup
+
+        setup()
+        frame = pd.DataFrame({"key": ["com.apple.security.cs.allow-jit", "x"], "held": [True, False]})
+        data, _ = shell.display_formatter.format(frame)
+        assert data["text/plain"].splitlines()[0].startswith("key ")
+        assert data["text/plain"].splitlines()[2].startswith("com.apple.security.cs.allow-jit  True")
+        assert VERDICT_TABLE_CLASS in data["text/html"] and "text-align: left" in data["text/html"]
+        counted = pd.crosstab(pd.Series(["a", "b"], name="category"), pd.Series(["y", "n"], name="restricted"))
+        text, _ = shell.display_formatter.format(counted)
+        assert text["text/plain"].startswith("category")  # a meaningful index is kept as a column
+    finally:
+        shell_mod.InteractiveShell.clear_instance()

@@ -45,6 +45,7 @@ def setup() -> None:
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.colheader_justify", "left")
     pd.set_option("display.precision", 3)
+    _format_frames_as_tables(pd)
     try:
         import matplotlib
 
@@ -53,6 +54,43 @@ def setup() -> None:
         matplotlib.rcParams["figure.dpi"] = 80
     except ImportError:  # matplotlib is in requirements.txt; a notebook without charts still works
         pass
+
+
+def _with_index(frame: Any) -> Any:
+    """A frame whose index says something (not 0, 1, 2 ...) keeps it as its first columns."""
+    import pandas as pd
+
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    return frame if default else frame.reset_index()
+
+
+def _format_frames_as_tables(pd: Any) -> None:
+    """Every DataFrame a cell displays renders like :func:`table`: left-aligned, wrapped, never cut.
+
+    pandas right-aligns text and cuts or splits wide frames into blocks; a notebook's stored
+    ``text/plain`` output would then be hard to read and to compare. A frame longer than
+    ``display.max_rows`` keeps pandas' own (shortened) forms.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatters = shell.display_formatter.formatters
+
+    def small(frame: Any) -> bool:
+        return len(frame) <= (pd.get_option("display.max_rows") or len(frame))
+
+    def as_text(frame: Any, printer: Any, cycle: bool) -> None:
+        printer.text(text_table(_with_index(frame)) if small(frame) else repr(frame))
+
+    def as_html(frame: Any) -> str:
+        return style_verdicts(_with_index(frame)).to_html() if small(frame) else frame._repr_html_()
+
+    formatters["text/plain"].for_type(pd.DataFrame, as_text)
+    formatters["text/html"].for_type(pd.DataFrame, as_html)
 
 
 def rel(path: str | os.PathLike[str]) -> str:
@@ -93,8 +131,16 @@ def text_table(frame: Any, *, max_width: int = CELL_WIDTH) -> str:
 
     out = io.StringIO()
     columns = [(str(name), (lambda record, i=i: record[i])) for i, name in enumerate(frame.columns)]
-    write_table([list(row) for row in frame.itertuples(index=False, name=None)], out, columns, max_width=max_width)
+    rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    write_table(rows, out, columns, max_width=max_width)
     return out.getvalue().rstrip("\n")
+
+
+def _plain(value: Any) -> Any:
+    """A cell as the HTML table shows it: booleans (numpy's too) as True/False, not the CLI's yes/no."""
+    if type(value).__name__ in ("bool", "bool_"):
+        return str(bool(value))
+    return value
 
 
 def link_label(url: str) -> str:
