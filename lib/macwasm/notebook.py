@@ -554,3 +554,32 @@ def written_table(written: Any, folder: str | os.PathLike[str]) -> Any:
                      "product type": w.product_type, "engines": ", ".join(w.runtimes) or "-",
                      "entitlements": ", ".join(sorted(keys)) or "(none)"})
     return style_verdicts(pd.DataFrame(rows))
+
+
+def sarif_table(sarif: dict[str, Any], *, levels: tuple[str, ...] = ("error", "warning", "note"),
+                limit: int | None = None, target: bool = True) -> Any:
+    """A SARIF log's results as code scanning shows them: file and line, level, rule, the cause.
+
+    The message of a macwasm result names its target first and ends with the fix; the table keeps
+    the target in its own column (``target=False`` leaves it out, where the file says enough) and shows
+    the cause between them, whole. Identical annotations (the same file, line, rule and cause for Debug
+    and Release) are shown once.
+    """
+    import pandas as pd
+
+    rows = []
+    for result in sarif["runs"][0]["results"]:
+        if result["level"] not in levels:
+            continue
+        where = (result.get("locations") or [{}])[0].get("physicalLocation", {})
+        text = result["message"]["text"]
+        name = result.get("properties", {}).get("target", "")
+        cause = text[len(name) + 2:] if name and text.startswith(f"{name}: ") else text
+        rows.append({"file": where.get("artifactLocation", {}).get("uri", "-"),
+                     "line": where.get("region", {}).get("startLine", "-"), "level": result["level"],
+                     "rule": result["ruleId"], "target": name or "-", "message": cause.split(" Fix: ", 1)[0]})
+    frame = pd.DataFrame(rows, columns=["file", "line", "level", "rule", "target", "message"])
+    frame = frame.drop_duplicates(["file", "line", "rule", "message"])
+    dropped = ([] if target else ["target"]) + (["file", "line"] if (frame["file"] == "-").all() else [])
+    frame = frame.drop(columns=dropped)
+    return style_verdicts(frame.head(limit) if limit else frame, columns=("level",))
