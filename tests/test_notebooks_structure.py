@@ -193,8 +193,9 @@ def test_stored_outputs_have_no_errors_paths_or_addresses(path: Path):
             problems.append(f"cell {index}: stored error output")
         for text in _output_texts(cell):
             for machine_path in machine_paths:
-                # a whole path component: "/work" must not match "/workflows" in a URL
-                if re.search(re.escape(machine_path) + r"(?![\w.-])", text):
+                # a whole path, from its start: "/work" must not match "/workflows" in a URL, nor the
+                # home "/root" the "/var/root" that a root process's storage is explained with
+                if re.search(r"(?<![\w.-])" + re.escape(machine_path) + r"(?![\w.-])", text):
                     problems.append(f"cell {index}: machine path {machine_path!r} in output")
             if MEMORY_ADDRESS.search(text):
                 problems.append(f"cell {index}: memory address {MEMORY_ADDRESS.search(text).group(0)!r} in output")
