@@ -179,3 +179,89 @@ def test_setup_makes_every_displayed_frame_a_left_aligned_table():
         assert text["text/plain"].startswith("category")  # a meaningful index is kept as a column
     finally:
         shell_mod.InteractiveShell.clear_instance()
+
+
+# --- the policy views notebooks share: each shows what the engine said, nothing of its own ----------
+
+FORUM_FILE = REPO_ROOT / "tests" / "fixtures" / "plists" / "forum-thread-sysext.entitlements"
+COMPONENT = REPO_ROOT / "data" / "modules" / "component-wasi-p2.wasm"
+
+
+def _forum_plan():
+    from macwasm import policy
+    from macwasm.signing.plist import read_entitlements_file
+
+    forum, _ = read_entitlements_file(FORUM_FILE)
+    return policy.advise(entitlements=forum, product_type="endpoint-security-extension", module_source="downloaded",
+                         module=str(COMPONENT))
+
+
+def test_findings_and_checks_tables_show_the_engine_s_findings_with_their_grade():
+    pytest.importorskip("pandas")
+    from macwasm import policy
+    from macwasm.notebook import checks_table, findings_table
+
+    (result,) = policy.check([str(FORUM_FILE)], product_type="app", runtime="wasmtime")
+    shown = findings_table(result, info=False, subject=True).data
+    assert list(shown["rule"]) == [f.rule_id for f in result.findings if f.severity != "info"] == ["MW101", "MW114"]
+    assert set(shown["grade"]) <= {"code", "apple", "observed", "inferred", "unconfirmed"}
+    assert (shown["file"] == "tests/fixtures/plists/forum-thread-sysext.entitlements").all()
+    cases = checks_table([{"case": "two engines, one key", "runtime": ["electron", "wasmtime"],
+                           "entitlements": ["com.apple.security.cs.allow-jit"]}]).data
+    assert cases.at[0, "runtime"] == "electron, wasmtime" and cases.at[0, "verdict"] == "fail"
+    assert cases.at[0, "errors and warnings"].startswith("MW111 ")
+
+
+def test_results_table_groups_an_xcode_project_by_target_and_configuration():
+    pytest.importorskip("pandas")
+    from macwasm import policy
+    from macwasm.notebook import results_table
+
+    project = REPO_ROOT / "tests" / "fixtures" / "xcode" / "ForumCase" / "ForumCase.xcodeproj"
+    shown = results_table(policy.check(str(project)), group=True).data
+    assert set(shown["configuration"]) == {"Debug", "Release"} and (shown["verdict"] == "fail").all()
+    assert set(shown["file"]) == {"tests/fixtures/xcode/ForumCase/App/App.entitlements",
+                                  "tests/fixtures/xcode/ForumCase/Extension/Extension.entitlements"}
+
+
+def test_plan_views_follow_the_plan():
+    pytest.importorskip("pandas")
+    from macwasm.notebook import binaries_table, modules_table, plan_summary, plan_table
+
+    plan = _forum_plan()
+    options = plan_table(plan, runtime="wasmtime").data
+    assert options.at[0, "option"] == "recommended" and options.at[0, "rank"] == plan.recommended.rank == 1
+    assert "your runtime" in set(options["option"]) and set(options["runtime"]) >= {"wasmtime"}
+    binaries = binaries_table(plan.recommended).data
+    assert list(binaries["binary"]) == [b.role for b in plan.recommended.binaries]
+    assert "-endpoint-security.client" in binaries.set_index("binary").at["container app", "changes"]
+    side_by_side = modules_table({"a": plan, "b": plan}).data.set_index("question")
+    assert side_by_side.at["where", "a"] == plan.modules["where"] and "~" in side_by_side.at["where", "b"]
+    assert plan.ranking in repr(plan_summary(plan))
+
+
+def test_written_table_reads_the_files_back(tmp_path):
+    pytest.importorskip("pandas")
+    from macwasm.notebook import written_table
+    from macwasm.policy.fixes import write_plan
+
+    plan = _forum_plan()
+    shown = written_table(write_plan(plan, tmp_path), tmp_path).data.set_index("file")
+    assert set(shown.index) == {"Extension.entitlements", "ContainerApp.entitlements"}  # names, never the folder
+    assert "com.apple.developer.endpoint-security.client" in shown.at["Extension.entitlements", "entitlements"]
+    assert "endpoint-security" not in shown.at["ContainerApp.entitlements", "entitlements"]
+
+
+def test_sarif_table_shows_each_annotation_once_with_its_cause():
+    pytest.importorskip("pandas")
+    from macwasm import policy
+    from macwasm.notebook import sarif_table
+    from macwasm.report.sarif import to_sarif
+
+    project = REPO_ROOT / "tests" / "fixtures" / "xcode" / "ForumCase" / "ForumCase.xcodeproj"
+    shown = sarif_table(to_sarif(policy.check(str(project)), root=str(REPO_ROOT)), levels=("error",),
+                        target=False).data
+    assert len(shown) == 4  # two files x (MW101, MW114): Debug and Release say the same
+    assert "target" not in shown.columns and (shown["line"] != "-").all()
+    assert not shown["message"].str.contains("Fix: ").any()
+    assert shown["message"].str.startswith(("The binary", "wasmtime uses")).all()
