@@ -2,7 +2,7 @@
 # Install the Debian packages macwasm's tests and benchmarks use, only when missing.
 # Only the tests need them: the CLI needs none (a Mac user runs `pip install macwasm` or pipx, no root).
 # file: the reference for `description` strings; wabt: wasm-objdump for side-by-side figures and an
-# independent reader in tests.
+# independent reader in tests; strace: notebook 04's Linux evidence of each runtime's memory strategy.
 # Where they cannot be installed (macOS, a Linux without apt-get, a user who is not root) this says
 # which are missing and goes on: the tests that need a tool skip with the tool's name.
 set -euo pipefail
@@ -14,6 +14,8 @@ command -v wasm-objdump >/dev/null || need+=(wabt)
 command -v clang >/dev/null || need+=(clang)
 command -v ld64.lld >/dev/null || command -v ld64.lld-14 >/dev/null || need+=(lld)
 command -v llvm-lipo >/dev/null || command -v llvm-lipo-14 >/dev/null || need+=(llvm)
+# strace: notebook 04 traces mmap/mprotect of wasmtime, V8 (Node.js) and a pure-Python interpreter
+command -v strace >/dev/null || need+=(strace)
 # chromium: the JupyterLab browser test drives Debian's build with Playwright (never a downloaded one)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

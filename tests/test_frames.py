@@ -33,3 +33,10 @@ def test_fact_and_entitlement_views_carry_links() -> None:
     assert cm.set_index("runtime").at["wasmtime-pulley", "component_model"] == "yes"
     ents = entitlements_frame()
     assert ents["evidence"].str.startswith("http").all()
+
+
+def test_a_fact_stated_per_architecture_has_a_row_per_architecture() -> None:
+    api = runtime_facts_frame("jit_write_api").set_index(["runtime", "arch"])
+    assert api.at[("wamr-aot", "arm64"), "jit_write_api"] == "pthread_jit_write_protect_np"
+    assert api.at[("wamr-aot", "x86_64"), "jit_write_api"] == "n/a"
+    assert api.at[("wasmtime", "any"), "jit_write_api"] == "n/a"

@@ -1,11 +1,12 @@
 """The knowledge base keeps one shape, so a reader always knows where to look and nbval stays honest.
 
 Every notebook in ``notebooks/`` must be numbered (``NN_slug.ipynb``), open with a ``#`` title and a
-"What you will learn" list, end with a summary that links its sources, carry stored outputs for
-every code cell (nbval compares nothing for a cell that has none), keep machine-specific paths and
-memory addresses out of those outputs, share no code cell with another notebook (shared code lives
-in ``lib/``) and be listed in the README. These checks read the ``.ipynb`` JSON only; running the
-notebooks is nbval's job (``make test-nb``).
+"What you will learn" list, end with "What's next" (links to the notebooks to read next) and its
+sources, carry stored outputs for every code cell (nbval compares nothing for a cell that has none),
+keep machine-specific paths and memory addresses out of those outputs, share no code cell with
+another notebook (shared code lives in ``lib/``), read no table of ``data/`` with pandas directly
+(``macwasm.policy.frames`` reads them the way the engine does) and be listed in the README. These
+checks read the ``.ipynb`` JSON only; running the notebooks is nbval's job (``make test-nb``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 NAME = re.compile(r"^(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
 LINK = re.compile(r"https?://\S+")
+#: a Markdown link to a notebook of this folder: [title](NN_slug.ipynb)
+NOTEBOOK_LINK = re.compile(r"\]\((\d\d_[a-z0-9_]+\.ipynb)(?:#[^)]*)?\)")
 #: an object repr with its memory address, e.g. ``<Foo object at 0x7f3a2c1d9e50>``
 MEMORY_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{6,}\b")
 #: calls that return None, so a cell ending in one displays nothing
@@ -99,15 +102,56 @@ def test_opens_with_title_and_what_you_will_learn(path: Path):
         f"{path.name}: 'What you will learn' is not followed by a list"
 
 
+def _tail_markdown(path: Path, cells: int = 3) -> str:
+    return "\n".join(_text(c) for c in _load(path)["cells"][-cells:] if c["cell_type"] == "markdown")
+
+
+def _section(text: str, heading: str) -> str | None:
+    """The body of the ``#``-heading whose title matches ``heading``, up to the next heading of any level."""
+    m = re.search(rf"^#+ +{heading}\s*$(.*?)(?=^#+ |\Z)", text, re.IGNORECASE | re.MULTILINE | re.DOTALL)
+    return m.group(1) if m else None
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_ends_with_summary_and_linked_sources(path: Path):
-    cells = _load(path)["cells"]
-    tail = [c for c in cells[-3:] if c["cell_type"] == "markdown"]
-    assert tail, f"{path.name}: the notebook must end with a markdown summary"
-    text = "\n".join(_text(c) for c in tail)
-    assert re.search(r"^#+ .*summary", text, re.IGNORECASE | re.MULTILINE), \
-        f"{path.name}: no '## Summary' heading in the last cells"
-    assert LINK.search(text), f"{path.name}: the summary/sources at the end link nothing"
+def test_ends_with_whats_next_linking_other_notebooks(path: Path):
+    body = _section(_tail_markdown(path), r"What['’]s next")
+    assert body is not None, f"{path.name}: no \"## What's next\" heading in the last cells"
+    linked = set(NOTEBOOK_LINK.findall(body))
+    assert linked, f"{path.name}: \"What's next\" links no notebook (a [title](NN_slug.ipynb) link)"
+    existing = {p.name for p in NOTEBOOKS}
+    assert linked <= existing, \
+        f"{path.name}: \"What's next\" links notebooks that do not exist: {sorted(linked - existing)}"
+    assert path.name not in linked, f"{path.name}: \"What's next\" links the notebook itself"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_ends_with_linked_sources(path: Path):
+    text = _tail_markdown(path)
+    body = _section(text, "Sources")
+    assert body is not None, f"{path.name}: no '## Sources' heading in the last cells"
+    assert LINK.search(body), f"{path.name}: the sources at the end link nothing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_cell_reads_a_data_table_with_pandas(path: Path):
+    """data/*.csv is read through macwasm.policy.frames (the engine's own lookup: MACWASM_DATA, the package)."""
+    offenders = []
+    for index, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(_text(cell))
+        except SyntaxError:
+            tree = None
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)] if tree else []
+        for call in calls:
+            name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            if name == "read_csv":
+                offenders.append(f"cell {index}: {ast.unparse(call)[:80]}")
+        if tree is None and "read_csv(" in _text(cell):
+            offenders.append(f"cell {index}: read_csv(...)")
+    assert not offenders, (f"{path.name}: read data tables with macwasm.policy.frames (frame(name), runtime_matrix(), "
+                           f"...), not pandas: " + "; ".join(offenders))
 
 
 def _ends_in_expression(source: str) -> bool:
@@ -149,8 +193,9 @@ def test_stored_outputs_have_no_errors_paths_or_addresses(path: Path):
             problems.append(f"cell {index}: stored error output")
         for text in _output_texts(cell):
             for machine_path in machine_paths:
-                # a whole path component: "/work" must not match "/workflows" in a URL
-                if re.search(re.escape(machine_path) + r"(?![\w.-])", text):
+                # a whole path, from its start: "/work" must not match "/workflows" in a URL, nor the
+                # home "/root" the "/var/root" that a root process's storage is explained with
+                if re.search(r"(?<![\w.-])" + re.escape(machine_path) + r"(?![\w.-])", text):
                     problems.append(f"cell {index}: machine path {machine_path!r} in output")
             if MEMORY_ADDRESS.search(text):
                 problems.append(f"cell {index}: memory address {MEMORY_ADDRESS.search(text).group(0)!r} in output")

@@ -353,3 +353,9 @@ LIMITS.extend([
           "ours (real ones are 1-50 KB)"),
     Limit("GO_MAX_MODULES", GO_MAX_MODULES, "lines", "lines of Go module information read", "ours"),
 ])
+
+# memtrace: the strace log of one runtime compiling and running a small module (notebook 04). A few
+# hundred lines in practice; a runaway trace is cut at this size and said to be cut.
+MEMTRACE_MAX_LOG_SIZE = 16 * MiB
+LIMITS.append(Limit("MEMTRACE_MAX_LOG_SIZE", MEMTRACE_MAX_LOG_SIZE, "bytes",
+                    "strace log of one traced runtime run read back", "ours (a real run writes < 64 KiB)"))

@@ -8,8 +8,10 @@ absolute: they differ per machine), and verdict tables share one colour scheme.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,8 +40,12 @@ def setup() -> None:
     pd.set_option("display.max_rows", 200)
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.width", 120)
-    pd.set_option("display.max_colwidth", 80)
+    # never cut a cell with "...": a key, a path or a cause is what the reader acts on. Long cells
+    # are wrapped by :func:`table` (text and HTML) instead.
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.colheader_justify", "left")
     pd.set_option("display.precision", 3)
+    _format_frames_as_tables(pd)
     try:
         import matplotlib
 
@@ -48,6 +54,43 @@ def setup() -> None:
         matplotlib.rcParams["figure.dpi"] = 80
     except ImportError:  # matplotlib is in requirements.txt; a notebook without charts still works
         pass
+
+
+def _with_index(frame: Any) -> Any:
+    """A frame whose index says something (not 0, 1, 2 ...) keeps it as its first columns."""
+    import pandas as pd
+
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    return frame if default else frame.reset_index()
+
+
+def _format_frames_as_tables(pd: Any) -> None:
+    """Every DataFrame a cell displays renders like :func:`table`: left-aligned, wrapped, never cut.
+
+    pandas right-aligns text and cuts or splits wide frames into blocks; a notebook's stored
+    ``text/plain`` output would then be hard to read and to compare. A frame longer than
+    ``display.max_rows`` keeps pandas' own (shortened) forms.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatters = shell.display_formatter.formatters
+
+    def small(frame: Any) -> bool:
+        return len(frame) <= (pd.get_option("display.max_rows") or len(frame))
+
+    def as_text(frame: Any, printer: Any, cycle: bool) -> None:
+        printer.text(text_table(_with_index(frame)) if small(frame) else repr(frame))
+
+    def as_html(frame: Any) -> str:
+        return style_verdicts(_with_index(frame)).to_html() if small(frame) else frame._repr_html_()
+
+    formatters["text/plain"].for_type(pd.DataFrame, as_text)
+    formatters["text/html"].for_type(pd.DataFrame, as_html)
 
 
 def rel(path: str | os.PathLike[str]) -> str:
@@ -71,8 +114,68 @@ def repo_path(*parts: str) -> Path:
     return REPO_ROOT.joinpath(*parts)
 
 
-def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity")) -> Any:
-    """A pandas Styler that colours verdict/severity cells and tags the table for the browser test."""
+#: the widest a text cell is before it wraps onto the next line of its row (characters)
+CELL_WIDTH = 60
+#: how cells read in HTML: left-aligned, top-aligned, wrapped at spaces (never cut with "...")
+_CELL_CSS = [("text-align", "left"), ("vertical-align", "top"), ("white-space", "normal"),
+             ("max-width", "34em")]
+
+
+def text_table(frame: Any, *, max_width: int = CELL_WIDTH) -> str:
+    """A frame as plain text: left-aligned columns, long cells wrapped at word boundaries, never cut.
+
+    The same layout as the CLI's tables (:func:`macwasm.report.emit.write_table`), so a notebook's
+    stored ``text/plain`` output reads like ``macwasm check`` in a terminal.
+    """
+    from macwasm.report.emit import write_table
+
+    out = io.StringIO()
+    columns = [(str(name), (lambda record, i=i: record[i])) for i, name in enumerate(frame.columns)]
+    rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    write_table(rows, out, columns, max_width=max_width)
+    return out.getvalue().rstrip("\n")
+
+
+def _plain(value: Any) -> Any:
+    """A cell as the HTML table shows it: booleans (numpy's too) as True/False, not the CLI's yes/no."""
+    if type(value).__name__ in ("bool", "bool_"):
+        return str(bool(value))
+    return value
+
+
+def link_label(url: str) -> str:
+    """A short name for an evidence link: ``repo/file:line``, ``forum 805941``, ``Apple: <page>``."""
+    m = re.match(r"https://github\.com/[^/]+/([^/]+)/(?:blob|tree)/[^/]+/?(.*?)(?:#L(\d+)(?:-L\d+)?)?$", url)
+    if m:
+        repo, path, line = m.groups()
+        leaf = path.rsplit("/", 1)[-1]
+        return f"{repo}/{leaf}" + (f":{line}" if line else "") if leaf else repo
+    m = re.match(r"https://github\.com/[^/]+/([^/]+)/(issues|pull)/(\d+)", url)
+    if m:
+        return f"{m.group(1)} #{m.group(3)}"
+    m = re.match(r"https://developer\.apple\.com/forums/thread/(\d+)", url)
+    if m:
+        return f"forum {m.group(1)}"
+    if url.startswith("https://developer.apple.com/"):
+        return "Apple: " + url.rstrip("/").rsplit("/", 1)[-1]
+    return re.sub(r"^https?://(www\.)?", "", url).split("/", 1)[0] if url else ""
+
+
+def _anchor(url: object) -> str:
+    text = str(url)
+    if not text.startswith("http"):
+        return html.escape(text)
+    return f'<a href="{html.escape(text)}" target="_blank">{html.escape(link_label(text))}</a>'
+
+
+def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"),
+                   links: tuple[str, ...] = ("evidence",), width: int = CELL_WIDTH) -> Any:
+    """A table for a notebook: verdict/severity cells coloured, text left-aligned and wrapped, links clickable.
+
+    ``links`` names columns of URLs: the HTML shows a short label (:func:`link_label`) that opens the
+    link, the plain text the whole URL. ``width`` is where a plain-text cell wraps (a 64-digit hash
+    needs more than the default to stay whole). The table is tagged for the browser test.
+    """
     present = [c for c in columns if c in frame.columns]
 
     def colour(value: object) -> str:
@@ -81,11 +184,21 @@ def style_verdicts(frame: Any, columns: tuple[str, ...] = ("verdict", "severity"
 
     styler = _plain_repr_styler_class()(frame)
     styler = styler.map(colour, subset=present) if present else styler
+    linked = [c for c in links if c in frame.columns]
+    if linked:
+        styler = styler.format(_anchor, subset=linked)
+    styler.text_width = width
     return (
         styler.set_table_attributes(f'class="{VERDICT_TABLE_CLASS}"')
+        .set_table_styles([{"selector": "td", "props": _CELL_CSS}, {"selector": "th", "props": _CELL_CSS}])
         .set_uuid(_table_uuid(frame, present))
         .hide(axis="index")
     )
+
+
+def table(frame: Any, **options: Any) -> Any:
+    """Any frame as a notebook table (see :func:`style_verdicts`): the one way notebooks show tables."""
+    return style_verdicts(frame, **options)
 
 
 
@@ -113,8 +226,10 @@ def _plain_repr_styler_class() -> type:
     from pandas.io.formats.style import Styler
 
     class PlainReprStyler(Styler):
+        text_width = CELL_WIDTH
+
         def __repr__(self) -> str:
-            return self.data.to_string(index=False)
+            return text_table(self.data, max_width=self.text_width)
 
     return PlainReprStyler
 
@@ -258,12 +373,24 @@ def choice_panel(choices: dict[str, list[str]], default: dict[str, str], answer:
     return widgets.VBox([*dropdowns.values(), output])
 
 
+#: Apple's usual key prefixes, dropped where a table lists many keys (the rest still names the key)
+KEY_PREFIXES = ("com.apple.security.cs.", "com.apple.security.", "com.apple.developer.")
+
+
+def short_key(key: str) -> str:
+    """``com.apple.developer.endpoint-security.client`` -> ``endpoint-security.client``."""
+    for prefix in KEY_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix):]
+    return key
+
+
 def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) -> Any:
     """An advisor plan as one styled verdict table: the recommended option, the reader's runtime, the next best.
 
     The recommended option comes first, then the options of the reader's runtime (``runtime``), then the
-    best-ranked others, so a ``fail`` always comes with a way out. Entitlement keys are shortened to
-    their last part for reading.
+    best-ranked others, so a ``fail`` always comes with a way out. Entitlement keys lose Apple's common
+    prefix (:func:`short_key`) for reading.
     """
     import pandas as pd
 
@@ -274,7 +401,7 @@ def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) 
              "option": "recommended" if o is plan.recommended else "your runtime" if o.runtime == runtime
              else "alternative",
              "runtime": o.runtime, "placement": o.placement_name, "verdict": o.verdict,
-             "entitlements for the engine": ", ".join(k.rsplit(".", 1)[-1] for k in o.entitlements) or "none",
+             "entitlements for the engine": ", ".join(short_key(k) for k in o.entitlements) or "none",
              "evidence": o.grade}
             for o in picked]
     return style_verdicts(pd.DataFrame(rows, columns=["rank", "option", "runtime", "placement", "verdict",
@@ -282,13 +409,15 @@ def plan_table(plan: Any, *, runtime: str | None = None, alternatives: int = 3) 
 
 
 def binaries_table(option: Any) -> Any:
-    """The binaries of one option: what each is, the keys it is signed with, what changed, its verdict."""
+    """The binaries of one option: what each is, the keys it is signed with (false ones left out: they grant
+    nothing), what changed, its verdict."""
     import pandas as pd
 
     rows = [{"binary": b.role, "product type": b.product_type, "verdict": b.verdict,
-             "entitlements": ", ".join(k for k, v in sorted(b.entitlements.items()) if v is not False) or "(none)",
-             "changes": "; ".join(f"{'+' if c.action == 'add' else '-'}{c.key.rsplit('.', 1)[-1]}"
-                                  for c in b.changes) or "none"}
+             "entitlements": ", ".join(short_key(k) for k, v in sorted(b.entitlements.items()) if v is not False)
+             or "(none)",
+             "changes": "; ".join(f"{'+' if c.action == 'add' else '-'}{short_key(c.key)}" for c in b.changes)
+             or "none"}
             for b in option.binaries]
     return style_verdicts(pd.DataFrame(rows, columns=["binary", "product type", "verdict", "entitlements",
                                                       "changes"]))
@@ -320,3 +449,137 @@ def plan_summary(plan: Any) -> Any:
     text = "\n\n".join(lines)
     # placeholders such as <bundle id> would be read as HTML tags and vanish
     return ComparedMarkdown(text.replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def findings_table(result: Any, *, info: bool = True, subject: bool = False) -> Any:
+    """The findings of one check result: rule, severity, grade (how the facts behind it are known), message."""
+    import pandas as pd
+
+    rows = []
+    for f in result.findings:
+        if f.severity == "info" and not info:
+            continue
+        row = {"rule": f.rule_id, "severity": f.severity, "grade": f.confidence, "message": f.message}
+        if subject:
+            row["file"] = rel(f.subject) if f.subject else "-"
+        rows.append(row)
+    columns = ["rule", "severity", "grade", "message"] + (["file"] if subject else [])
+    return style_verdicts(pd.DataFrame(rows, columns=columns))
+
+
+def results_table(results: Any, *, group: bool = False) -> Any:
+    """One row per check result: what was checked, as what, with which engines, the verdict, the rules that fired.
+
+    ``group`` shows an Xcode result by project, target and configuration, with the file its errors
+    point at (the ``.entitlements`` file a pull request changes).
+    """
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        errors = [f for f in r.findings if f.severity == "error"]
+        row: dict[str, Any] = {}
+        if group and r.group:
+            g = dict(r.group)
+            row.update({"project": rel(g.get("project", "")).rsplit("/", 1)[-1], "target": g.get("xcode_target", ""),
+                        "configuration": g.get("configuration", "")})
+        else:
+            row["target"] = rel(r.target)
+        row.update({"checked as": r.product_type, "engines": ", ".join(r.runtimes) or "-", "verdict": r.verdict,
+                    "errors": " ".join(dict.fromkeys(f.rule_id for f in errors)) or "-",
+                    "warnings": " ".join(dict.fromkeys(f.rule_id for f in r.findings if f.severity == "warning"))
+                    or "-"})
+        if group:
+            row["file"] = ", ".join(dict.fromkeys(rel(f.subject) for f in errors if f.subject)) or "-"
+        rows.append(row)
+    return style_verdicts(pd.DataFrame(rows))
+
+
+def checks_table(cases: list[dict[str, Any]]) -> Any:
+    """Check several cases and show one row each: the case, what it was checked as, the verdict, the findings.
+
+    Each case is ``{"case": label, **keyword arguments of macwasm.policy.check}``; the findings shown
+    are the warnings and errors, with their rule titles.
+    """
+    import pandas as pd
+
+    from macwasm.policy import check
+
+    rows = []
+    for case in cases:
+        kwargs = {k: v for k, v in case.items() if k != "case"}
+        (result,) = check(**kwargs)
+        runtime = kwargs.get("runtime")
+        rows.append({"case": case["case"], "checked as": result.product_type,
+                     "runtime": ", ".join(runtime) if isinstance(runtime, (list, tuple)) else runtime or "-",
+                     "verdict": result.verdict,
+                     "errors and warnings": "; ".join(dict.fromkeys(f"{f.rule_id} {f.title}" for f in result.findings
+                                                                    if f.severity != "info")) or "-"})
+    return style_verdicts(pd.DataFrame(rows))
+
+
+#: the module facts of a plan, in the order a reader asks them
+_MODULE_FACTS = (("runs in", "runs_in"), ("where", "where"), ("owner and mode", "owner"),
+                 ("who downloads", "downloads"), ("how they reach the engine", "handoff"),
+                 ("before loading", "integrity"), ("covered by", "covered_by"), ("grade", "grade"))
+
+
+def modules_table(plans: Any) -> Any:
+    """Where a plan's modules live for the binary that runs them, who fetches them, how they get there.
+
+    ``plans`` is one plan (a question/answer table) or ``{label: plan}`` (one column per label, to
+    compare products side by side). A question a plan does not answer shows ``-``.
+    """
+    import pandas as pd
+
+    labelled = plans if isinstance(plans, dict) else {"answer": plans}
+    rows = []
+    for label, key in (*_MODULE_FACTS, ("sources", "source")):
+        answers = {name: str(plan.modules.get(key) or "-") for name, plan in labelled.items()}
+        if any(a != "-" for a in answers.values()):
+            rows.append({"question": label, **answers})
+    return style_verdicts(pd.DataFrame(rows, columns=["question", *labelled]))
+
+
+def written_table(written: Any, folder: str | os.PathLike[str]) -> Any:
+    """The files ``write_plan`` wrote: name (relative to ``folder``), binary, product type, engines, keys."""
+    import pandas as pd
+
+    from macwasm.signing.plist import read_entitlements_file
+
+    rows = []
+    for w in written:
+        keys, _ = read_entitlements_file(w.path)
+        rows.append({"file": Path(w.path).relative_to(folder).as_posix(), "binary": w.role,
+                     "product type": w.product_type, "engines": ", ".join(w.runtimes) or "-",
+                     "entitlements": ", ".join(sorted(keys)) or "(none)"})
+    return style_verdicts(pd.DataFrame(rows))
+
+
+def sarif_table(sarif: dict[str, Any], *, levels: tuple[str, ...] = ("error", "warning", "note"),
+                limit: int | None = None, target: bool = True) -> Any:
+    """A SARIF log's results as code scanning shows them: file and line, level, rule, the cause.
+
+    The message of a macwasm result names its target first and ends with the fix; the table keeps
+    the target in its own column (``target=False`` leaves it out, where the file says enough) and shows
+    the cause between them, whole. Identical annotations (the same file, line, rule and cause for Debug
+    and Release) are shown once.
+    """
+    import pandas as pd
+
+    rows = []
+    for result in sarif["runs"][0]["results"]:
+        if result["level"] not in levels:
+            continue
+        where = (result.get("locations") or [{}])[0].get("physicalLocation", {})
+        text = result["message"]["text"]
+        name = result.get("properties", {}).get("target", "")
+        cause = text[len(name) + 2:] if name and text.startswith(f"{name}: ") else text
+        rows.append({"file": where.get("artifactLocation", {}).get("uri", "-"),
+                     "line": where.get("region", {}).get("startLine", "-"), "level": result["level"],
+                     "rule": result["ruleId"], "target": name or "-", "message": cause.split(" Fix: ", 1)[0]})
+    frame = pd.DataFrame(rows, columns=["file", "line", "level", "rule", "target", "message"])
+    frame = frame.drop_duplicates(["file", "line", "rule", "message"])
+    dropped = ([] if target else ["target"]) + (["file", "line"] if (frame["file"] == "-").all() else [])
+    frame = frame.drop(columns=dropped)
+    return style_verdicts(frame.head(limit) if limit else frame, columns=("level",))

@@ -324,7 +324,10 @@ def _try(base: Target, roles: _Roles, name: str, modules: Sequence[WasmFile]) ->
             continue
         binaries = _binaries(base, roles, placement, name, jit, modules)
         needs = f"Started by {placement.launched_by}; runs as {placement.runs_as}. {placement.needs}"
-        out.append(RuntimeOption(name, rt.name, placement.placement, placement.name, needs,
+        label = placement.name
+        if placement.placement == IN_PROCESS and "out-of-process" in rt.strategies("arm64"):
+            label = f"{placement.name}; {rt.mode}"
+        out.append(RuntimeOption(name, rt.name, placement.placement, label, needs,
                                  placement.source, binaries, jit, _strength(jit), rt.speed_tier,
                                  weakest((grade, placement.grade))))
     return out

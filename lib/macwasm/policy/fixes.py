@@ -58,6 +58,10 @@ def _folder(directory: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
 def _changes_md(changes: Iterable[Change]) -> list[str]:
     lines = []
     for c in changes:
@@ -87,7 +91,8 @@ def write_plan(plan: Plan, directory: str | os.PathLike[str], *, option: Runtime
 def _binary_md(binary: PlannedBinary, name: str) -> list[str]:
     runs = f", runs {', '.join(binary.runtimes)}" if binary.runtimes else ""
     out = [f"## {binary.role}: `{name}`", "",
-           f"A {binary.product_type} ({binary.location}){runs}. Verdict with this file: **{binary.verdict}**.", "",
+           f"{_a(binary.product_type).capitalize()} ({binary.location}){runs}. Verdict with this file: "
+           f"**{binary.verdict}**.", "",
            "Changes against the entitlements given:", *(_changes_md(binary.changes)), ""]
     rest = [f"- {f.rule_id} {f.severity}: {f.message}" for f in binary.result.findings if f.severity != "info"]
     if rest:
@@ -98,7 +103,7 @@ def _binary_md(binary: PlannedBinary, name: str) -> list[str]:
 def _plan_readme(plan: Plan, option: RuntimeOption, written: list[WrittenFile]) -> str:
     t = plan.target
     lines = ["# Entitlements written by `macwasm advise`", "",
-             f"For a {t['host_product_type']} ({t['distribution']}, {t['platform']}, {t['arch']}), modules "
+             f"For {_a(t['host_product_type'])} ({t['distribution']}, {t['platform']}, {t['arch']}), modules "
              f"{t['module_source'] or 'bundled'}{', ' + t['module_kind'] if t['module_kind'] else ''}.", "",
              f"Option #{option.rank}: **{option.name}** ({option.runtime}), {option.placement_name}. "
              f"Verdict: **{option.verdict}**.", "", plan.ranking, ""]

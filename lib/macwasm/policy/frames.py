@@ -74,7 +74,8 @@ def runtime_matrix(*, engines_only: bool = True) -> Any:
 
 
 def runtime_facts_frame(fact: str) -> Any:
-    """One row per runtime for one fact (component_model, threads, ...), with its grade and evidence link."""
+    """One row per runtime and architecture a fact (component_model, threads, ...) is stated for, with its
+    grade and evidence link; ``arch`` is ``any`` when one row holds for both."""
     import pandas as pd
 
     from macwasm.policy.tables import runtimes
@@ -83,11 +84,11 @@ def runtime_facts_frame(fact: str) -> Any:
     for rt in runtimes().values():
         if rt.is_strategy_only:
             continue
-        f = rt.fact(fact)
-        if f is not None:
-            rows.append({"runtime": rt.runtime, fact: f.value, "grade": f.grade, "evidence": evidence_url(f.evidence),
-                         "note": f.note})
-    return pd.DataFrame(rows)
+        for f in rt.facts:
+            if f.fact == fact:
+                rows.append({"runtime": rt.runtime, "arch": f.arch, fact: f.value, "grade": f.grade,
+                             "evidence": evidence_url(f.evidence), "note": f.note})
+    return pd.DataFrame(rows, columns=["runtime", "arch", fact, "grade", "evidence", "note"])
 
 
 def entitlements_frame() -> Any:
