@@ -152,10 +152,10 @@ def example_blocks(ex: ExampleResult, here: str) -> list[Any]:
     blocks: list[Any] = [Heading(CASE_HEADINGS[ex.example.case]), *target_blocks(ex.example.description, here)]
     verdict = span("macwasm's verdict: ", Code(ex.result.verdict), ". ")
     if ex.own:
-        blocks.append(Para(verdict + (f"{rule_id} finds:",)))
+        blocks.append(Para((*verdict, f"{rule_id} finds:")))
         blocks.append(Bullets(tuple(_finding_items(ex.own))))
     else:
-        blocks.append(Para(verdict + (f"No {rule_id} finding.",)))
+        blocks.append(Para((*verdict, f"No {rule_id} finding.")))
     others = [f for f in ex.result.findings if f.rule_id != rule_id]
     if others:
         parts: list[Inline] = ["Other findings on this target: "]

@@ -125,7 +125,7 @@ def _product_section(rt: Runtime, here: str) -> list[Any]:
     return [Heading("Entitlements needed per product type"),
             Para(("For each product type, a binary (arm64 and x86_64) that runs this runtime and holds exactly "
                   "the entitlements its strategy needs, checked with the rules: the verdict, and the errors and "
-                  "warnings that stand between it and a launch.")),
+                  "warnings that stand between it and a launch.",)),
             Table(("product type", "entitlements", "verdict", "errors and warnings"), tuple(rows))]
 
 
