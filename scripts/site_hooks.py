@@ -14,9 +14,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import site_pages  # noqa: E402  (scripts/ is not a package: found through the path set above)
+import site_pages  # scripts/ is not a package: found through the path set above
 
-from macwasm import DOCS_URL  # noqa: E402
+from macwasm import DOCS_URL
 
 _generated: list[site_pages.Page] = []
 #: hand-written pages after the generated sections, in this order: (source, title)

@@ -145,7 +145,7 @@ def notebook_pages(paths: list[Path], pages: set[str]) -> list[Page]:
         title = match["title"].strip() if match else path.stem
         note = (f"\n\n*This page is the notebook [`notebooks/{path.name}`]({repo_url(f'notebooks/{path.name}')}) "
                 "with the outputs stored in it; `make lab` opens it in JupyterLab to run it yourself.*\n")
-        body = _H1.sub(lambda m: m.group(0) + note, body, count=1) if match else note + body
+        body = body[:match.end()] + note + body[match.end():] if match else note + body
         out.append(Page(here, f"---\ntitle: {_yaml_string(title)}\n---\n\n{body}", title))
         for name, data in sorted(resources.get("outputs", {}).items()):
             out.append(Page(posixpath.join(NOTEBOOKS_DIR, name), data))

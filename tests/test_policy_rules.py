@@ -161,3 +161,49 @@ def test_every_fact_row_has_a_source_and_a_grade(data_dir: Path) -> None:
             for row in csv.DictReader(fh):
                 assert row["source"].strip(), (name, row)
                 assert row["grade"] in ("code", "apple", "observed", "inferred", "unconfirmed"), (name, row)
+
+
+@pytest.mark.parametrize(("cell", "reason"), [
+    ('{"entitlements": ', "target is not JSON"),
+    ('["not", "an", "object"]', "target must be a JSON dict"),
+    ('{"runtime": "wasmtime"}', r"unknown target field\(s\) runtime"),
+    ('{"runtimes": "wasmtime"}', "runtimes must be a JSON list"),
+    ('{"hardened_runtime": "yes"}', "hardened_runtime must be a JSON bool"),
+    ('{"wasm_files": [{"path": "m.wasm", "kind": "core-module"}]}', "incomplete target"),
+    ('{"wasm_files": [{"path": "m.wasm", "location": "given", "kind": "core-module", "size": 3}]}',
+     r"wasm_files: unknown field\(s\) size"),
+    ('{"build_notes": [{"kind": "x", "setting": "S", "detail": "D", "line": true}]}', "build_notes.line must be"),
+])
+def test_a_bad_example_row_is_refused_with_its_line(data_copy: Path, cell: str, reason: str) -> None:
+    import csv
+    import io
+
+    from macwasm.policy.examples import rule_examples
+
+    path = data_copy / "rule_examples.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    line = next(i for i, row in enumerate(rows, start=1) if row[:2] == ["MW120", "quiet"])
+    rows[line - 1][2] = cell
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+    with pytest.raises(TableFormatError, match=rf"rule_examples.csv: line {line}: .*{reason}"):
+        rule_examples()
+
+
+def test_a_second_example_of_one_case_is_refused(data_copy: Path) -> None:
+    from macwasm.policy.examples import rule_examples
+
+    path = data_copy / "rule_examples.csv"
+    text = path.read_text()
+    duplicate = next(line for line in text.splitlines() if line.startswith("MW121,fires,"))
+    path.write_text(text + duplicate + "\n")
+    with pytest.raises(TableFormatError, match=r"a second 'fires' example for MW121"):
+        rule_examples()
+
+
+def test_a_rule_with_one_example_fails_the_coverage(data_copy: Path) -> None:
+    path = data_copy / "rule_examples.csv"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if not line.startswith("MW121,quiet,")))
+    assert "MW121" not in fixtures() and set(rules()) != set(fixtures())

@@ -78,32 +78,36 @@ def _records(line: int, name: str, value: Any, fields: Mapping[str, type]) -> li
 
 def target_of(description: Mapping[str, Any], line: int = 0) -> Target:
     """The target a row's JSON object describes (raises :class:`TableFormatError` naming the line)."""
-    from macwasm.xcode.model import Note
-
     unknown = sorted(set(description) - set(FIELDS))
     if unknown:
         raise _refuse(line, f"unknown target field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
     kwargs: dict[str, Any] = {"input_form": DEFAULT_INPUT_FORM, "entitlements": {}}
-    for name, value in description.items():
-        if name == "entitlements":
-            kwargs[name] = dict(_typed(line, name, value, dict))
-        elif name in _TEXT_FIELDS:
-            kwargs[name] = _typed(line, name, value, str)
-        elif name in _FLAG_FIELDS:
-            kwargs[name] = _typed(line, name, value, bool)
-        elif name == "runtimes":
-            kwargs[name] = _strings(line, name, value)
-        elif name == "profile_keys":
-            kwargs[name] = frozenset(_strings(line, name, value))
-        elif name == "wasm_files":
-            kwargs[name] = tuple(WasmFile(**{**r, "traits": tuple(r.get("traits", ()))})
-                                 for r in _records(line, name, value, _WASM_FIELDS))
-        else:  # build_notes
-            kwargs[name] = tuple(Note(**r) for r in _records(line, name, value, _NOTE_FIELDS))
     try:
+        for name, value in description.items():
+            kwargs[name] = _field(line, name, value)
         return Target(name=EXAMPLE_NAME, **kwargs)
     except TypeError as exc:  # a wasm file or a note without one of its required fields
         raise _refuse(line, f"incomplete target: {exc}") from None
+
+
+def _field(line: int, name: str, value: Any) -> Any:
+    """One target field from its JSON value (raises TypeError for a record that misses a field)."""
+    from macwasm.xcode.model import Note
+
+    if name == "entitlements":
+        return dict(_typed(line, name, value, dict))
+    if name in _TEXT_FIELDS:
+        return _typed(line, name, value, str)
+    if name in _FLAG_FIELDS:
+        return _typed(line, name, value, bool)
+    if name == "runtimes":
+        return _strings(line, name, value)
+    if name == "profile_keys":
+        return frozenset(_strings(line, name, value))
+    if name == "wasm_files":
+        return tuple(WasmFile(**{**r, "traits": tuple(r.get("traits", ()))})
+                     for r in _records(line, name, value, _WASM_FIELDS))
+    return tuple(Note(**r) for r in _records(line, name, value, _NOTE_FIELDS))  # build_notes
 
 
 @lru_cache(maxsize=4)
