@@ -55,6 +55,10 @@ class Heading:
 class Para:
     parts: Span
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.parts, tuple):  # Para("text") would iterate the characters
+            raise TypeError(f"Para takes a tuple of inline parts, not {type(self.parts).__name__}")
+
 
 @dataclass(frozen=True)
 class Item:

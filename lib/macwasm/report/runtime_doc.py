@@ -168,7 +168,7 @@ def runtime_doc(name: str) -> Doc:
     """The whole page of one runtime or strategy (raises :class:`UnknownRuntime`)."""
     rt = find_runtime(name)
     here = runtime_source(rt.runtime)
-    doc = Doc(f"{rt.name} ({rt.runtime})")
+    doc = Doc(rt.runtime if rt.name == rt.runtime else f"{rt.runtime}: {rt.name}")
     if rt.is_strategy_only:
         doc.add(Para(("A strategy rather than a named engine: what ", Code(f"--runtime {rt.runtime}"),
                       " stands for when the engine is not in the table.")))
