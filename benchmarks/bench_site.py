@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import site_pages
-from run_all import machine_info, macwasm_argv, replace_section
+from run_all import machine_info, macwasm_argv, replace_section, timed
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,12 +33,12 @@ _TAG = re.compile(r"<(script|link)\b[^>]*>", re.IGNORECASE)
 _REMOTE = re.compile(r"\b(?:src|href)=[\"'](?:https?:)?//", re.IGNORECASE)
 
 
-def _timed(argv: list[str], **kw) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, **kw)
+def _timed(argv: list[str]) -> float:
+    """Wall time of one process that must succeed (run from the repository, as make runs it)."""
+    seconds, proc = timed(argv)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {proc.stdout[-1500:]}{proc.stderr[-1500:]}")
-    return time.perf_counter() - start
+        raise SystemExit(f"{' '.join(argv)} failed: {proc.stdout[-1500:]!r}{proc.stderr[-1500:]!r}")
+    return seconds
 
 
 def _remote_loads(html: str) -> int:
@@ -88,11 +87,12 @@ def _median_cli(args: list[str]) -> float:
 
 
 def main() -> int:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    os.chdir(REPO)
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        builds = [_timed([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(work / f"s{i}")],
-                         cwd=REPO, env=env) for i in range(RUNS)]
+        builds = [_timed([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(work / f"s{i}")])
+                  for i in range(RUNS)]
         site = work / "s0"
         size, count = _sizes(site)
         pages = count["HTML pages"]
@@ -100,7 +100,7 @@ def main() -> int:
         notebooks = site_pages.notebook_paths()
         nb_out = work / "nbconvert"
         nb_time = _timed([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir", str(nb_out),
-                          *map(str, notebooks)], env=env)
+                          *map(str, notebooks)])
         nb_pages = sorted(nb_out.glob("*.html"))
         nb_size = sum(p.stat().st_size for p in nb_pages)
         nb_remote = statistics.median(_remote_loads(p.read_text(errors="replace")) for p in nb_pages)
