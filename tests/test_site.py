@@ -289,3 +289,66 @@ def test_the_site_works_from_file_urls_in_chromium(site: Path) -> None:
     remote = [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
     assert not remote, remote[:10]
     assert not errors, errors[:5]
+
+
+# ---------------------------------------------------------------------------------------------- generator
+
+def _site_pages():
+    sys.path.insert(0, str(REPO / "scripts"))
+    import site_pages
+
+    return site_pages
+
+
+def test_notebook_links_become_site_links_or_repository_links() -> None:
+    sp = _site_pages()
+    pages = {"notebooks/01_x.md", "notebooks/02_y.md", "index.md"}
+    here = "notebooks/00_start_here.md"
+    assert sp.rewrite_link("01_x.ipynb", here, pages) == "01_x.md"
+    assert sp.rewrite_link("02_y.ipynb#2-where", here, pages) == "02_y.md#2-where"
+    assert sp.rewrite_link("../data/rules.csv", here, pages) == sp.repo_url("data/rules.csv")
+    assert sp.rewrite_link("../tests/fixtures/plists/a.entitlements#L3", here, pages) == \
+        sp.repo_url("tests/fixtures/plists/a.entitlements") + "#L3"
+    for kept in ("https://developer.apple.com/x", "#sources", "mailto:x@example.org"):
+        assert sp.rewrite_link(kept, here, pages) == kept
+    text = "See [the map](01_x.ipynb) and [the table](../data/rules.csv)."
+    table = sp.repo_url("data/rules.csv")
+    assert sp.rewrite_links(text, here, pages) == f"See [the map](01_x.md) and [the table]({table})."
+
+
+def test_an_unknown_live_block_or_a_lying_example_stops_the_build(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    sp = _site_pages()
+    with pytest.raises(sp.SiteError, match="no live block 'nope'"):
+        sp.fill_live_blocks("# T\n\n<!-- macwasm:nope -->\n", "index.md")
+    for table in (REPO / "data").glob("*.csv"):
+        shutil.copy(table, tmp_path / table.name)
+    path = tmp_path / "rule_examples.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    fires = next(line for line in lines if line.startswith("MW124,fires,"))
+    path.write_text("".join(fires.replace("MW124,fires,", "MW124,quiet,") if line.startswith("MW124,quiet,")
+                            else line for line in lines))
+    monkeypatch.setenv("MACWASM_DATA", str(tmp_path))
+    with pytest.raises(sp.SiteError, match=r"the examples of MW124 do not show what they should: line \d+ \(quiet\)"):
+        sp.rule_pages()
+
+
+def test_widget_views_become_a_note_and_nbval_markers_go(tmp_path: Path) -> None:
+    import nbformat
+    from nbformat import v4
+
+    sp = _site_pages()
+    nb = v4.new_notebook(cells=[
+        v4.new_markdown_cell("# A title\n\nRead [the next one](01_x.ipynb)."),
+        v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\npanel()", outputs=[v4.new_output(
+            "display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "abc"},
+                                  "text/plain": "VBox(...)"})]),
+    ])
+    path = tmp_path / "00_t.ipynb"
+    nbformat.write(nb, path)
+    (page,) = sp.notebook_pages([path], {"notebooks/00_t.md", "notebooks/01_x.md"})
+    assert page.src_uri == "notebooks/00_t.md" and page.title == "A title"
+    assert page.content.startswith('---\ntitle: "A title"\n---')
+    assert "NBVAL" not in page.content and "VBox" not in page.content and sp.WIDGET_NOTE in page.content
+    assert "[the next one](01_x.md)" in page.content
