@@ -130,7 +130,7 @@ def main() -> int:
         f"Side by side, the same {len(notebooks)} notebooks through `jupyter nbconvert --to html` (no "
         f"navigation, search or rule pages): {nb_time:.1f} s, {nb_size / 1e6:.1f} MB "
         f"(the site's notebook pages with their charts: {site_nb_size / 1e6:.1f} MB); each page loads "
-        f"{nb_remote:.0f} scripts or styles from a CDN (require.js, MathJax, ...), so it is incomplete offline.",
+        f"{nb_remote:.0f} scripts or styles from a CDN (require.js and MathJax in these), so it is incomplete offline.",
         "",
         f"Machine: {machine_info()}.",
     ]
