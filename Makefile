@@ -19,7 +19,7 @@ DEMO_STAMP := $(VENV)/.demo-stamp
 DEPS := uv.lock pyproject.toml setup.py lib/macwasm/wasm/_speedups.c
 JUPYTER_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install install-cli demo test test-py test-nb lint lab notebooks bench fuzz lock sysdeps clean
+.PHONY: install install-cli demo test test-py test-nb lint lab notebooks site bench fuzz lock sysdeps clean
 
 # Debian packages the tests need (file(1) to compare descriptions against, and later issues' tools).
 sysdeps:
@@ -68,6 +68,14 @@ lab: install
 notebooks: install
 	$(VENV)/bin/python scripts/execute_notebooks.py $(NB)
 
+# The knowledge base as a static site in site/ (open site/index.html, or serve the folder anywhere):
+# docs/ plus the notebooks with their stored outputs, a page per rule and per runtime generated from
+# the tables (mkdocs.yml, scripts/site_hooks.py). Nothing is fetched from the network.
+SITE_DIR ?= site
+site: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --clean --site-dir $(abspath $(SITE_DIR))
+	@echo "site: open $(abspath $(SITE_DIR))/index.html"
+
 bench: install sysdeps
 	$(PY) benchmarks/run_all.py
 
@@ -84,4 +92,4 @@ lock: | $(UV)
 	  --output-file requirements.txt
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis build dist site

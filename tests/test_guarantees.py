@@ -29,6 +29,8 @@ COMMANDS = [
     *[(["explain", "--format", "json", f"data/samples/logs/{name}"], [f"data/samples/logs/{name}"])
       for name in sorted(p.name for p in (REPO / "data/samples/logs").iterdir() if p.name != "README.md")],
     (["audit", "data/samples/apps.csv", "--format", "json"], ["data/samples"]),
+    (["rule", "MW101", "--format", "json"], ["data"]),
+    (["runtime", "wasmtime", "--format", "json"], ["data"]),
 ]
 
 

@@ -104,6 +104,8 @@ def _commands(home: Path) -> dict[str, tuple[list[str], int]]:
         "advise": (["advise", "--product-type", "network-extension", "--runtime", "wasmtime"], 0),
         "explain": (["explain", "samples/logs/system-log-amfi.log"], 0),
         "audit": (["audit", "samples/apps.csv"], 1),
+        "rule": (["rule", "MW101"], 0),  # its examples are evaluated from the wheel's rule_examples.csv
+        "runtime": (["runtime", "wasmtime"], 0),
         "validate": (["inspect", "--validate", "mvp.wasm"], 0),
     }
 

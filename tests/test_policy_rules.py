@@ -1,7 +1,8 @@
 """Every rule of data/rules.csv, both ways: a target it must fire on and one it must stay quiet on.
 
-The fixtures are named by rule id; a rule row without a pair here (or a predicate without a row)
-fails the coverage test, so a new rule cannot land untested.
+The fixtures are the rows of data/rule_examples.csv (the same rows the rule pages and ``macwasm rule``
+show, evaluated there too); a rule row without a pair there (or a predicate without a row) fails the
+coverage test, so a new rule cannot land untested.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import pytest
 
 from macwasm.errors import TableFormatError
 from macwasm.policy.engine import PREDICATES, evaluate
+from macwasm.policy.examples import CASES, rule_examples
 from macwasm.policy.tables import rules
-from macwasm.policy.target import Target, WasmFile
-from macwasm.xcode import model as xn
-from macwasm.xcode.model import Note
+from macwasm.policy.target import Target
 
 JIT = "com.apple.security.cs.allow-jit"
 UNS = "com.apple.security.cs.allow-unsigned-executable-memory"
@@ -46,83 +46,18 @@ def flags(*keys: str) -> dict[str, Any]:
     return dict.fromkeys(keys, True)
 
 
-FIXTURES: dict[str, tuple[Target, Target]] = {
-    "MW101": (T({ES: True, UNS: True}), T({ES: True, JIT: True})),
-    "MW102": (T({DK: True, JIT: True}, product_type="driverkit-driver"),
-              T({NE: NE_SYSEX, JIT: True}, product_type="network-extension")),
-    "MW103": (T(flags(JIT), product_type="system-extension"),
-              T({NE: NE_SYSEX, JIT: True}, product_type="network-extension")),
-    "MW104": (T(flags(ES, CAM)), T(flags(ES, NETC))),
-    "MW105": (T({NE: ["app-proxy-provider"], UNS: True}), T(flags(INSTALL, UNS))),
-    "MW110": (T(runtime="wasmtime"), T(flags(UNS), runtime="wasmtime")),
-    "MW111": (T(flags(JIT), runtime="wasmtime"), T(flags(JIT), runtime="wamr-aot", arch="arm64")),
-    "MW112": (T(flags(UNS), runtime="electron", arch="x86_64"), T(flags(JIT), runtime="electron", arch="x86_64")),
-    "MW113": (T(flags(JIT, UNS)), T(flags(JIT, UNS), runtime="v8")),
-    "MW114": (T({NE: NE_SYSEX}, product_type="network-extension", runtime="wasmtime"),
-              T({NE: NE_SYSEX, JIT: True}, product_type="network-extension", runtime="wamr-aot", arch="arm64")),
-    "MW115": (T(runtime="wamr-jit", arch="arm64"), T(flags(UNS), runtime="wamr-jit", arch="x86_64")),
-    "MW116": (T(flags(UNS), runtime="wasmtime-winch", arch="arm64"),
-              T(flags(UNS), runtime="wasmtime-winch", arch="x86_64")),
-    "MW117": (T(runtime="wasm2c", module_source="downloaded"), T(runtime="wasm2c", module_source="bundled")),
-    "MW118": (T(flags(JIT, WRITE_ALLOWLIST), runtime="wamr-aot", arch="arm64"),
-              T(flags(JIT), runtime="wamr-aot", arch="arm64")),
-    "MW119": (T(runtime="wazero"), T(flags(UNS), runtime="wazero")),
-    "MW120": (T(flags(GTA)), T(flags(GTA), distribution="development")),
-    "MW121": (T(**{**SIGNED, "hardened_runtime": False}), T(**SIGNED)),
-    "MW122": (T(signature_kind="unsigned", hardened_runtime=False), T(**SIGNED)),
-    "MW123": (T(signature_kind="adhoc", hardened_runtime=True), T(**SIGNED)),
-    "MW124": (T(**{**SIGNED, "has_timestamp": False}), T(**SIGNED)),
-    "MW125": (T(), T(**SIGNED)),
-    "MW126": (T(input_form="bundle", missing_executable="A.app: executable is missing", **SIGNED), T(**SIGNED)),
-    "MW127": (T(slice_arches=("ppc",), **SIGNED), T(slice_arches=("x86_64",), **SIGNED)),
-    "MW128": (T(slice_arches=("x86_64",), arch="x86_64", **SIGNED),
-              T(slice_arches=("x86_64",), arch="x86_64", requested_arch="x86_64", **SIGNED)),
-    "MW130": (T(flags(ES), product_type="endpoint-security-extension", input_form="bundle", has_profile=False,
-                **SIGNED),
-              T(flags(ES), product_type="endpoint-security-extension", input_form="bundle", has_profile=True,
-                **SIGNED)),
-    "MW131": (T(flags(ES)), T(flags(JIT))),
-    "MW132": (T(flags(KAG), product_type="command-line-tool"), T(flags(KAG), product_type="app")),
-    "MW133": (T(flags(KAG), has_profile=True, profile_keys=frozenset()),
-              T(flags(KAG), has_profile=True, profile_keys=frozenset({KAG}))),
-    "MW140": (T(wasm_files=(WasmFile("A.app/Contents/MacOS/p.wasm", "code", "core-module"),)),
-              T(wasm_files=(WasmFile("A.app/Contents/Resources/p.wasm", "resources", "core-module"),))),
-    "MW141": (T(runtime="wasm3", module_kind="component"), T(flags(UNS), runtime="wasmtime", module_kind="component")),
-    "MW142": (T(runtime="wasmedge", module_kind="component"), T(runtime="wasmedge", module_kind="core-module")),
-    "MW143": (T(module_source="downloaded"), T(module_source="bundled")),
-    "MW144": (T(flags(SANDBOX), module_source="downloaded", distribution="app-store"),
-              T(module_source="downloaded", distribution="developer-id")),
-    "MW145": (T(module_kind="not-wasm"), T(module_kind="core-module")),
-    "MW146": (T(runtime="wasm3", wasm_files=(WasmFile("m.wasm", "given", "core-module", ("threads",)),)),
-              T(runtime="wasmtime-pulley", wasm_files=(WasmFile("m.wasm", "given", "core-module", ("gc",)),))),
-    "MW147": (T(input_form="module", wasm_files=(WasmFile("m.wasm", "alone", "core-module"),)),
-              T(runtime="wasm3", wasm_files=(WasmFile("m.wasm", "given", "core-module"),))),
-    "MW148": (T(runtime="wasmkit", wasm_files=(WasmFile("m.wasm", "given", "core-module", ("memory64",)),)),
-              T(runtime="wasmkit", wasm_files=(WasmFile("m.wasm", "given", "core-module", ("exceptions",)),))),
-    "MW150": (T(platform="ios", runtime="wasmtime"), T(platform="ios", runtime="wasm3")),
-    "MW151": (T(flags(NETC)), T(flags(NETC, SANDBOX))),
-    "MW152": (T(distribution="app-store"), T(flags(SANDBOX), distribution="app-store")),
-    "MW153": (T(flags(JIT), product_type="framework"), T(product_type="framework")),
-    "MW160": (T(product_type_basis="inferred from the entitlement x"), T()),
-    "MW161": (T(), T(runtime="wasm3")),
-    "MW162": (T(flags(JIT), runtime="electron", detected=(("electron", "links Electron Framework"),)),
-              T(flags(JIT), runtime="electron")),
-    "MW170": (T({"CFBundleIdentifier": "com.example.app", "CFBundleExecutable": "App"}),
-              T({"CFBundleIdentifier": "com.example.app", SANDBOX: True})),
-    "MW171": (T(flags("com.apple.security.cs.allow-jti")),
-              T(flags(JIT, "com.apple.security.files.downloads.read-only"))),
-    "MW172": (T({JIT: "yes"}), T({JIT: "yes"}, input_form="options")),
-    **{rule: (T(build_notes=(Note(kind, "CODE_SIGN_ENTITLEMENTS", "X", "p/project.pbxproj"),), runtime="wasm3"),
-              T(build_notes=(Note("other", "CODE_SIGN_ENTITLEMENTS", "X"),), runtime="wasm3"))
-       for rule, kind in (("MW180", xn.UNRESOLVED_VARIABLE), ("MW181", xn.MISSING_FILE),
-                          ("MW182", xn.BUILD_LOCATION), ("MW183", xn.UNSUPPORTED_SETTING),
-                          ("MW184", xn.OPTIONAL_INCLUDE_MISSING), ("MW185", xn.BAD_ENTITLEMENTS),
-                          ("MW186", xn.ENGINE), ("MW187", xn.WASM_DESTINATION_UNKNOWN))},
-}
+def fixtures() -> dict[str, tuple[Target, Target]]:
+    """rule id -> (the target it must fire on, the one it must stay quiet on), from data/rule_examples.csv."""
+    return {rule: (cases["fires"].target, cases["quiet"].target)
+            for rule, cases in rule_examples().items() if set(cases) == set(CASES)}
+
+
+FIXTURES = fixtures()
 
 
 def test_every_rule_has_a_predicate_and_fixtures() -> None:
-    assert set(rules()) == set(PREDICATES) == set(FIXTURES)
+    # a pair per rule (a rule with one case only is left out of FIXTURES, and so fails here too)
+    assert set(rules()) == set(PREDICATES) == set(FIXTURES) == set(rule_examples())
 
 
 @pytest.mark.parametrize("rule_id", sorted(FIXTURES))
@@ -228,33 +163,47 @@ def test_every_fact_row_has_a_source_and_a_grade(data_dir: Path) -> None:
                 assert row["grade"] in ("code", "apple", "observed", "inferred", "unconfirmed"), (name, row)
 
 
-def test_one_finding_per_fault_for_unsigned_and_ad_hoc_binaries() -> None:
-    unsigned = evaluate(T(signature_kind="unsigned", hardened_runtime=False))
-    assert "MW122" in unsigned.rule_ids and "MW121" not in unsigned.rule_ids
-    adhoc = evaluate(T(signature_kind="adhoc", hardened_runtime=False))
-    assert "MW123" in adhoc.rule_ids and "MW121" not in adhoc.rule_ids
-    text = next(f.message for f in adhoc.findings if f.rule_id == "MW123")
-    assert "signed ad hoc" in text and "-signed-signed" not in text
-    linker = evaluate(T(signature_kind="linker-signed", hardened_runtime=False))
-    assert "linker-signed-signed" not in next(f.message for f in linker.findings if f.rule_id == "MW123")
+@pytest.mark.parametrize(("cell", "reason"), [
+    ('{"entitlements": ', "target is not JSON"),
+    ('["not", "an", "object"]', "target must be a JSON dict"),
+    ('{"runtime": "wasmtime"}', r"unknown target field\(s\) runtime"),
+    ('{"runtimes": "wasmtime"}', "runtimes must be a JSON list"),
+    ('{"hardened_runtime": "yes"}', "hardened_runtime must be a JSON bool"),
+    ('{"wasm_files": [{"path": "m.wasm", "kind": "core-module"}]}', "incomplete target"),
+    ('{"wasm_files": [{"path": "m.wasm", "location": "given", "kind": "core-module", "size": 3}]}',
+     r"wasm_files: unknown field\(s\) size"),
+    ('{"build_notes": [{"kind": "x", "setting": "S", "detail": "D", "line": true}]}', "build_notes.line must be"),
+])
+def test_a_bad_example_row_is_refused_with_its_line(data_copy: Path, cell: str, reason: str) -> None:
+    import csv
+    import io
+
+    from macwasm.policy.examples import rule_examples
+
+    path = data_copy / "rule_examples.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    line = next(i for i, row in enumerate(rows, start=1) if row[:2] == ["MW120", "quiet"])
+    rows[line - 1][2] = cell
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+    with pytest.raises(TableFormatError, match=rf"rule_examples.csv: line {line}: .*{reason}"):
+        rule_examples()
 
 
-def test_library_code_gets_signature_findings_only() -> None:
-    """No entitlements or Hardened Runtime finding of its own: it runs with its host's."""
-    lib = evaluate(T(product_type="framework", signature_kind="signed", hardened_runtime=False,
-                     has_timestamp=False, runtime="wasmtime"))
-    assert "MW121" not in lib.rule_ids and "MW124" in lib.rule_ids
-    assert not {"MW110", "MW111", "MW114", "MW161"} & set(lib.rule_ids)
+def test_a_second_example_of_one_case_is_refused(data_copy: Path) -> None:
+    from macwasm.policy.examples import rule_examples
+
+    path = data_copy / "rule_examples.csv"
+    text = path.read_text()
+    duplicate = next(line for line in text.splitlines() if line.startswith("MW121,fires,"))
+    path.write_text(text + duplicate + "\n")
+    with pytest.raises(TableFormatError, match=r"a second 'fires' example for MW121"):
+        rule_examples()
 
 
-def test_a_missing_executable_is_said_first_and_alone() -> None:
-    result = evaluate(T(input_form="bundle", missing_executable="X.app: executable is missing"))
-    assert result.findings[0].rule_id == "MW126"
-    assert not {"MW121", "MW122", "MW161"} & set(result.rule_ids)
-
-
-def test_an_intel_only_binary_is_judged_as_x86_64_and_told_about_rosetta() -> None:
-    result = evaluate(T(flags(JIT), runtime="v8", arch="x86_64", slice_arches=("x86_64",), **SIGNED))
-    rosetta = next(f for f in result.findings if f.rule_id == "MW128")
-    assert "macOS 27" in rosetta.message and "v8 needs com.apple.security.cs.allow-unsigned" in rosetta.message
-    assert "MW111" in result.rule_ids  # the x86_64 facts apply: standalone V8 needs the legacy key there
+def test_a_rule_with_one_example_fails_the_coverage(data_copy: Path) -> None:
+    path = data_copy / "rule_examples.csv"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if not line.startswith("MW121,quiet,")))
+    assert "MW121" not in fixtures() and set(rules()) != set(fixtures())

@@ -6,5 +6,10 @@ inspects, and never touches the network.
 
 from macwasm.errors import MacwasmError
 
-__all__ = ["MacwasmError", "__version__"]
+__all__ = ["DOCS_URL", "PROJECT_URL", "MacwasmError", "__version__"]
 __version__ = "0.1.0"
+#: the repository (pyproject.toml's Homepage; a placeholder until the project is published)
+PROJECT_URL = "https://github.com/macwasm/macwasm"
+#: where the built site (``make site``) is published: SARIF's helpUri and the CLI's ``see:`` lines point
+#: at its rule pages (pyproject.toml's Documentation; tests/test_rule_doc.py keeps the two equal)
+DOCS_URL = "https://macwasm.github.io/macwasm/"

@@ -26,9 +26,11 @@ from macwasm.policy.tables import (
     MODULE_SOURCES,
     PLATFORMS,
     PRODUCT_TYPES,
+    rules,
 )
 from macwasm.policy.target import split_runtimes
 from macwasm.report.emit import printable, write_json
+from macwasm.report.links import rule_url
 from macwasm.report.text import block
 
 FORMATS = ("table", "json", "sarif")
@@ -224,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_table(outcomes: Iterable[tuple[Any, dict[str, Any] | None]], counts: dict[str, int], out: TextIO) -> None:
-    """A block per target: verdict line, then one line per finding with its fix and reference."""
+    """A block per target: verdict line, then one line per finding with its fix and its rule's page
+    (``macwasm rule ID`` prints the same page), and the finding's own evidence where it has one."""
     for r, err in outcomes:
         if err is not None:
             out.write(printable(f"{err['target']}  ERROR  {err['error']}\n\n"))
@@ -235,7 +238,9 @@ def write_table(outcomes: Iterable[tuple[Any, dict[str, Any] | None]], counts: d
             out.write(printable(block(f.message + subject, first=f"  {f.severity:<7} {f.rule_id}  ")))
             if f.severity != "info":
                 out.write(printable(block(f.fix, first="          fix: ", rest=" " * 15)))
-                out.write(printable(f"          see: {f.reference}\n"))  # a link stays whole, to be clicked
+                out.write(printable(f"          see: {rule_url(f.rule_id)}\n"))  # a link stays whole, to be clicked
+                if f.reference != rules()[f.rule_id].reference:  # evidence of this finding's own (a caveat's)
+                    out.write(printable(f"          ref: {f.reference}\n"))
         out.write("\n")
     total = counts["pass"] + counts["warn"] + counts["fail"]
     out.write(f"{total} target(s): {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"

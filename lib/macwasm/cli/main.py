@@ -15,7 +15,7 @@ from macwasm.report.emit import printable
 
 #: subcommand modules under macwasm.cli; each defines ``register(subparsers)`` which adds its
 #: parser and sets ``func(args) -> int`` as the parser default.
-COMMANDS: tuple[str, ...] = ("advise", "audit", "check", "entitlements", "explain", "inspect")
+COMMANDS: tuple[str, ...] = ("advise", "audit", "check", "entitlements", "explain", "inspect", "rule", "runtime")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -266,7 +266,7 @@ class Rule:
     unconfirmed_severity: str
     predicts: str  # what happens to the product when the rule is right (launch-refusal, crash, ...): PREDICTIONS
     title: str
-    checks: str
+    checks: str  # the engineer's note: which table columns the predicate reads
     message: str
     fix: str
     reference: str
@@ -279,6 +279,7 @@ class Rule:
     status: str
     since: str
     source: str
+    why: str  # why it matters, in a sentence or two, for the rule's page and ``macwasm rule``
 
     def applies(self, platform: str, distribution: str) -> bool:
         return (not self.platforms or platform in self.platforms) and (

@@ -37,6 +37,7 @@ from macwasm.inputs import open_readonly
 from macwasm.limits import PLIST_MAX_SIZE
 from macwasm.policy.engine import Finding, TargetResult
 from macwasm.policy.tables import Rule, rules
+from macwasm.report.links import rule_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -200,10 +201,12 @@ def sarif_rules() -> list[dict[str, Any]]:
             "name": rule.name,
             "shortDescription": {"text": rule.title},
             "fullDescription": {"text": rule.checks},
-            "help": {"text": f"{fix}\n\nWhat it checks: {rule.checks}\nReference: {rule.reference}",
-                     "markdown": f"{fix}\n\n**What it checks:** {rule.checks}\n\n"
-                                 f"**Reference:** [{rule.reference}]({rule.reference})"},
-            "helpUri": rule.reference,
+            "help": {"text": f"{fix}\n\nWhy it matters: {rule.why}\nWhat it checks: {rule.checks}\n"
+                             f"Reference: {rule.reference}\nMore: {rule_url(rule.id)}",
+                     "markdown": f"{fix}\n\n**Why it matters:** {rule.why}\n\n**What it checks:** {rule.checks}\n\n"
+                                 f"**Reference:** [{rule.reference}]({rule.reference})\n\n"
+                                 f"[The rule's page]({rule_url(rule.id)})"},
+            "helpUri": rule_url(rule.id),
             "defaultConfiguration": {"level": LEVELS[rule.severity]},
             "properties": {"confidence": rule.grade, "since": rule.since,
                            "tags": ["macos", "code-signing", "webassembly"]},
