@@ -78,7 +78,9 @@ def test_every_row_names_known_engines_and_runtimes_and_every_kind_is_used() -> 
 
 
 def _broken_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change) -> None:
-    for name in ("runtimes.csv", "runtime_facts.csv", "runtime_caveats.csv", "engine_signatures.csv"):
+    # the runtime tables name product types, which are the rows of product_types.csv
+    for name in ("runtimes.csv", "runtime_facts.csv", "runtime_caveats.csv", "engine_signatures.csv",
+                 "product_types.csv"):
         shutil.copy(data_path(name), tmp_path / name)
     path = tmp_path / "engine_signatures.csv"
     with open(path, newline="") as fh:

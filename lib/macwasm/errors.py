@@ -1,21 +1,24 @@
 """One error root for the whole package, one subclass per reader.
 
 Every error names the input (``path``), the absolute byte ``offset`` it applies to (``None`` when
-no offset makes sense, e.g. a missing file) and a ``reason``. ``category`` tells the three things a
-user must be able to tell apart: the input is broken (``malformed``), it is fine but bigger than we
-are willing to read (``limit``), or we could not read it at all (``io``).
+no offset makes sense, e.g. a missing file) and a ``reason``. ``category`` (one of
+:data:`~macwasm.vocabulary.ERROR_CATEGORIES`) tells the things a user must be able to tell apart:
+the input is broken (``malformed``), it is fine but bigger than we are willing to read (``limit``),
+we could not read it at all (``io``), it is of a form we do not read (``unsupported``), the command
+line is wrong (``usage``), or macwasm failed (``internal``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-MALFORMED = "malformed"
-LIMIT = "limit"
-IO = "io"
-UNSUPPORTED = "unsupported"
-#: macwasm itself is incomplete (a table missing from the package, an extra not installed)
-INSTALLATION = "installation"
+from macwasm.vocabulary import INSTALLATION as INSTALLATION
+from macwasm.vocabulary import INTERNAL as INTERNAL
+from macwasm.vocabulary import IO as IO
+from macwasm.vocabulary import LIMIT as LIMIT
+from macwasm.vocabulary import MALFORMED as MALFORMED
+from macwasm.vocabulary import UNSUPPORTED as UNSUPPORTED
+from macwasm.vocabulary import USAGE as USAGE
 
 
 class MacwasmError(Exception):

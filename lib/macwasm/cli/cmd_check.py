@@ -17,36 +17,39 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from macwasm.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE_OR_IO, BatchStatus
-from macwasm.errors import InstallationError, MacwasmError
+from macwasm.errors import INTERNAL, InstallationError, MacwasmError
 from macwasm.inputs import InputItem
-from macwasm.policy.tables import (
-    ARCH_CHOICES,
-    DISTRIBUTIONS,
-    MODULE_KINDS,
-    MODULE_SOURCES,
-    PLATFORMS,
-    PRODUCT_TYPES,
-)
 from macwasm.policy.target import split_runtimes
 from macwasm.report.emit import printable, write_json
 from macwasm.report.text import block
+from macwasm.vocabulary import (
+    ARCH_CHOICES,
+    DEFAULT_ARCH,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_PLATFORM,
+    DISTRIBUTIONS,
+    LOADABLE_MODULE_KINDS,
+    MODULE_SOURCES,
+    PLATFORMS,
+    product_types,
+)
 
 FORMATS = ("table", "json", "sarif")
 
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     """The options that describe what is shipped (shared by check and advise)."""
-    parser.add_argument("--product-type", choices=PRODUCT_TYPES, default=None,
+    parser.add_argument("--product-type", choices=product_types(), default=None,
                         help="what the executable is (default: inferred from the bundle or the entitlements)")
-    parser.add_argument("--platform", choices=PLATFORMS, default="macos")
-    parser.add_argument("--distribution", choices=DISTRIBUTIONS, default="developer-id")
+    parser.add_argument("--platform", choices=PLATFORMS, default=DEFAULT_PLATFORM)
+    parser.add_argument("--distribution", choices=DISTRIBUTIONS, default=DEFAULT_DISTRIBUTION)
     parser.add_argument("--runtime", action="append", default=[], metavar="NAME_OR_STRATEGY",
                         help="a runtime of data/runtimes.csv (wasmtime, wasmtime-pulley, wamr-aot, electron, ...) or a "
                         "strategy (interpreter, map-jit, unsigned-memory, aot-in-binary); repeat it (or give a "
                         "comma list) when one binary runs several engines: the entitlements needed are the union")
     parser.add_argument("--module-source", choices=MODULE_SOURCES, default=None)
-    parser.add_argument("--module-kind", choices=MODULE_KINDS[:2], default=None)
-    parser.add_argument("--arch", choices=ARCH_CHOICES, default="universal",
+    parser.add_argument("--module-kind", choices=LOADABLE_MODULE_KINDS, default=None)
+    parser.add_argument("--arch", choices=ARCH_CHOICES, default=DEFAULT_ARCH,
                         help="architectures that must work (default: universal = arm64 and x86_64)")
     parser.add_argument("--hardened-runtime", choices=("yes", "no"), default=None,
                         help="whether the binary is signed with the Hardened Runtime (-o runtime), for inputs that "
@@ -174,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
             except Exception as exc:  # a bug must not hide the other inputs' results
                 status.internal_errors.append(path)
                 yield None, {"target": path, "error": f"internal error in macwasm ({exc.__class__.__name__}: "
-                             f"{exc}); please report it", "category": "internal"}
+                             f"{exc}); please report it", "category": INTERNAL}
                 continue
             for target in targets:
                 yield judge(with_modules(target, loaded, opts)), None

@@ -18,7 +18,7 @@ from macwasm.cli.common import BatchStatus, run_batch
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem
 from macwasm.report.emit import FORMATS, emit
-from macwasm.signing.model import ENGINE_CONFIDENCES
+from macwasm.vocabulary import ENGINE_CONFIDENCES, UNSIGNED
 
 #: every key a record has, so that error records and results line up in JSON and tables
 RECORD_KEYS = (
@@ -89,7 +89,7 @@ def _sig(record: dict[str, Any], key: str) -> Any:
 def _kind(record: dict[str, Any]) -> str | None:
     """``unsigned`` for a Mach-O whose first slice has no signature (None stays "-" for plists and profiles)."""
     if record.get("signature") is None and record.get("slices"):
-        return "unsigned"
+        return UNSIGNED
     return _sig(record, "kind")
 
 

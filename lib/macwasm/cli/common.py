@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from macwasm.errors import IO as IO_CATEGORY
-from macwasm.errors import InstallationError, MacwasmError
+from macwasm.errors import INTERNAL, InstallationError, MacwasmError
 from macwasm.inputs import InputItem
+from macwasm.vocabulary import NOT_A_FINDING
 
 #: every input readable and well-formed (and, for ``check``, no error finding)
 EXIT_OK = 0
@@ -28,7 +28,7 @@ class BatchStatus:
     internal_errors: list[str] = field(default_factory=list)
 
     def note_error(self, err: MacwasmError) -> None:
-        if err.category == IO_CATEGORY:
+        if err.category in NOT_A_FINDING:  # nothing is wrong with the input itself: exit 2, not 1
             self.io_errors = True
         else:
             self.findings = True
@@ -96,7 +96,7 @@ def run_batch(
             except Exception as exc:  # the one place a bug becomes a record
                 reason = f"internal error in macwasm ({exc.__class__.__name__}: {exc}); please report it"
                 status.internal_errors.append(item.path)
-                err = MacwasmError(reason, path=item.path, category="internal")
+                err = MacwasmError(reason, path=item.path, category=INTERNAL)
                 yield error_record(item, err)
             else:
                 if record.get("error"):

@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from macwasm.errors import MacwasmError, TableFormatError
+from macwasm.errors import IO, MALFORMED, MacwasmError, TableFormatError
 from macwasm.policy.checker import CheckOptions
 from macwasm.policy.engine import Finding, TargetResult, evaluate, finding_order, verdict_of
 from macwasm.policy.tables import rules
 from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type, split_runtimes
+from macwasm.vocabulary import DEFAULT_ARCH, DEFAULT_DISTRIBUTION, DEFAULT_PLATFORM, FORM_TABLE
 
 #: columns that decide a verdict (``name`` only labels the row)
 KEY_COLUMNS = ("product_type", "platform", "distribution", "runtime", "arch", "module_source", "module_kind",
@@ -37,7 +38,7 @@ def read_table(path: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
     except FileNotFoundError:
-        raise TableFormatError("no such file", path=path, category="io") from None
+        raise TableFormatError("no such file", path=path, category=IO) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise TableFormatError(f"not a readable CSV table: {exc}", path=path) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -82,15 +83,16 @@ def row_target(row: Mapping[str, str], entitlements: Callable[[str], dict[str, A
         return default if value is None or value != value or value == "" else str(value).strip()
 
     ents = entitlements(cell("entitlements"))
-    opts = CheckOptions(product_type=cell("product_type") or None, platform=cell("platform", "macos"),
-                        distribution=cell("distribution", "developer-id"), runtimes=split_runtimes(cell("runtime")),
-                        arch=cell("arch", "universal"), module_source=cell("module_source") or None,
+    opts = CheckOptions(product_type=cell("product_type") or None, platform=cell("platform", DEFAULT_PLATFORM),
+                        distribution=cell("distribution", DEFAULT_DISTRIBUTION),
+                        runtimes=split_runtimes(cell("runtime")), arch=cell("arch", DEFAULT_ARCH),
+                        module_source=cell("module_source") or None,
                         module_kind=cell("module_kind") or None)
     opts.validate()
     ptype, basis = resolve_product_type(opts.product_type, None, ents)
     name = cell("name", "(unnamed)")
     return Target(name=name, subject=name, product_type=ptype, product_type_basis=basis, entitlements=ents,
-                  input_form="table", signature_kind=cell("signature_kind") or None,
+                  input_form=FORM_TABLE, signature_kind=cell("signature_kind") or None,
                   hardened_runtime=_flag("hardened_runtime", cell("hardened_runtime")),
                   has_profile=_flag("has_profile", cell("has_profile")),
                   has_timestamp=_flag("has_timestamp", cell("has_timestamp")), **opts.base())
@@ -257,7 +259,7 @@ def audit_findings(frame: pd.DataFrame, verdicts: pd.DataFrame, *, base_dir: str
     for record, verdict, top in zip(frame.to_dict("records"), verdicts["verdict"], verdicts["top_finding"],
                                     strict=True):
         if verdict == "error":  # the summary of an unjudgeable row holds its error message
-            errors.append({"target": str(record.get("name") or "(unnamed)"), "category": "malformed", "error": top})
+            errors.append({"target": str(record.get("name") or "(unnamed)"), "category": MALFORMED, "error": top})
         elif verdict in keep:
             results.append(evaluate(row_target(record, cells)))
     return results, errors

@@ -7,11 +7,11 @@ answers come from the rows of ``entitlements.csv``, ``product_types.csv`` and ``
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
+from macwasm.datafiles import table_key
 from macwasm.policy.tables import (
     ARCHES,
     JIT_STRATEGIES,
@@ -27,6 +27,7 @@ from macwasm.policy.tables import (
     runtimes,
 )
 from macwasm.policy.target import Target, present_keys
+from macwasm.vocabulary import ARM64, IOS, UNIVERSAL
 
 
 @dataclass(frozen=True)
@@ -121,13 +122,13 @@ class Context:
 
     @cached_property
     def arches(self) -> tuple[str, ...]:
-        if self.target.platform == "ios":
-            return ("arm64",)
-        return ARCHES if self.target.arch == "universal" else (self.target.arch,)
+        if self.target.platform == IOS:
+            return (ARM64,)
+        return ARCHES if self.target.arch == UNIVERSAL else (self.target.arch,)
 
     def permitting_keys(self, strategy: str) -> list[str]:
         """Keys of this platform whose ``permits_strategy`` is ``strategy``, least powerful first."""
-        return list(_permitting_keys(strategy, self.target.platform, os.environ.get("MACWASM_DATA", "")))
+        return list(_permitting_keys(strategy, self.target.platform, table_key()))
 
     def needed_key(self, strategy: str) -> str | None:
         keys = self.permitting_keys(strategy)

@@ -25,17 +25,16 @@ How a pattern is compiled (and why):
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from macwasm.datafiles import data_path
-from macwasm.errors import TableFormatError
+from macwasm.datafiles import data_path, parse_rows
+from macwasm.errors import IO, TableFormatError
 from macwasm.limits import LOG_MAX_FIELD_LENGTH, LOG_MAX_MATCHES_PER_LINE
 
+TABLE = "diagnostics.csv"
 COLUMNS = ("id", "where", "pattern", "meaning", "fix", "reference", "source", "confidence", "rule_id")
 CONFIDENCES = ("verified", "third-party", "inferred", "unconfirmed")
 WHERE = ("kernel/AMFI", "ASP", "taskgated-helper", "amfid", "crash-report", "notary-log", "dyld",
@@ -224,15 +223,10 @@ def _captures(dx: Diagnostic, m: re.Match[str], end: int) -> dict[str, object]:
 
 def parse_diagnostics(text: str, *, path: str | None = None) -> DiagnosticTable:
     """Read and compile diagnostics.csv content; every row is checked, errors name the row."""
-    reader = csv.DictReader(io.StringIO(text))
-    if tuple(reader.fieldnames or ()) != COLUMNS:
-        raise TableFormatError(f"expected columns {','.join(COLUMNS)}, got {','.join(reader.fieldnames or ())}",
-                               path=path, offset=0)
     rows: list[Diagnostic] = []
     seen: set[str] = set()
-    for row in reader:
-        where_at = f"row {reader.line_num}"
-        values = {k: (row.get(k) or "").strip() for k in COLUMNS}
+    for line, values in parse_rows(text, COLUMNS, path=path, exact=True, source_column=None):
+        where_at = f"row {line}"
         missing = [k for k in COLUMNS if k != "rule_id" and not values[k]]
         if missing:
             raise TableFormatError(f"{where_at}: empty {', '.join(missing)}", path=path)
@@ -262,7 +256,7 @@ def parse_diagnostics(text: str, *, path: str | None = None) -> DiagnosticTable:
 
 def load_diagnostics(path: str | Path | None = None) -> DiagnosticTable:
     """The table from ``data/diagnostics.csv`` (or ``path``), compiled once per file."""
-    resolved = Path(path) if path is not None else data_path("diagnostics.csv")
+    resolved = Path(path) if path is not None else data_path(TABLE)
     return _load_cached(str(resolved))
 
 
@@ -271,5 +265,5 @@ def _load_cached(path: str) -> DiagnosticTable:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TableFormatError(f"cannot read diagnostics table: {exc}", path=path, category="io") from None
+        raise TableFormatError(f"cannot read diagnostics table: {exc}", path=path, category=IO) from None
     return parse_diagnostics(text, path=path)

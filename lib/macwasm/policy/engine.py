@@ -15,10 +15,11 @@ from macwasm.policy import predicates as _predicates
 from macwasm.policy.context import Context, Hit
 from macwasm.policy.tables import UNCONFIRMED, Rule, rules, weakest
 from macwasm.policy.target import Target
+from macwasm.vocabulary import ERROR, FAIL, PASS, SEVERITIES, WARN, WARNING
+from macwasm.vocabulary import VERDICTS as VERDICTS
 
 PREDICATES = _predicates.PREDICATES
-VERDICTS = ("pass", "warn", "fail")
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ class TargetResult:
 
 def verdict_of(findings: list[Finding]) -> str:
     severities = {f.severity for f in findings}
-    if "error" in severities:
-        return "fail"
-    return "warn" if "warning" in severities else "pass"
+    if ERROR in severities:
+        return FAIL
+    return WARN if WARNING in severities else PASS
 
 
 def finding_order(finding: Finding) -> tuple[int, str]:
@@ -80,7 +81,7 @@ def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
     params = {"log_message": rule.log_message, **hit.params}
     message = rule.message.format(**params)
     if confidence == UNCONFIRMED:
-        if severity == "error":
+        if severity == ERROR:
             severity = rule.unconfirmed_severity
         if "UNCONFIRMED" not in message:
             message = f"UNCONFIRMED: {message}"

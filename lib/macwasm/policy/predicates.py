@@ -34,6 +34,19 @@ from macwasm.policy.tables import (
     weakest,
 )
 from macwasm.policy.tables import runtimes as runtimes_table
+from macwasm.vocabulary import (
+    AD_HOC_KINDS,
+    ADHOC,
+    FORM_BINARY,
+    FORM_BUNDLE,
+    FORM_ENTITLEMENTS,
+    FORM_MODULE,
+    FORM_PROFILE,
+    LINKER_SIGNED,
+    MACOS,
+    SIGNED,
+    UNSIGNED,
+)
 from macwasm.xcode import model as xcode_notes
 
 Predicate = Callable[[Context], Iterable[Hit]]
@@ -98,7 +111,7 @@ def sysex_marker_unconfirmed(ctx: Context) -> Iterator[Hit]:
 # ------------------------------------------------------------------ JIT and the runtimes
 
 def _jit_applies(ctx: Context) -> bool:
-    return bool(ctx.engines) and ctx.target.platform == "macos" and ctx.hardened_runtime_applies
+    return bool(ctx.engines) and ctx.target.platform == MACOS and ctx.hardened_runtime_applies
 
 
 def _holdable(ctx: Context, keys: Iterable[str]) -> bool:
@@ -195,7 +208,7 @@ def jit_ladder_multiple(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW114")
 def runtime_impossible_in_sysex(ctx: Context) -> Iterator[Hit]:
-    if not ctx.engines or not ctx.sysex or ctx.target.platform != "macos":
+    if not ctx.engines or not ctx.sysex or ctx.target.platform != MACOS:
         return
     for engine in ctx.engines:
         per_arch = {}
@@ -290,19 +303,19 @@ def notary_hardened_runtime_off(ctx: Context) -> Iterator[Hit]:
     t = ctx.target
     # one finding per fault: unsigned (MW122) or ad hoc (MW123, whose fix re-signs with -o runtime) says it already;
     # library code runs under its host's runtime
-    if (t.hardened_runtime is False and t.signature_kind in ("signed", None)
+    if (t.hardened_runtime is False and t.signature_kind in (SIGNED, None)
             and ctx.ptype.hardened_runtime_required == YES):
         yield Hit()
 
 
 @predicate("MW122")
 def notary_unsigned(ctx: Context) -> Iterator[Hit]:
-    if ctx.target.signature_kind == "unsigned":
+    if ctx.target.signature_kind == UNSIGNED:
         yield Hit()
 
 
 #: how a signature kind reads in a sentence ("The executable is ...")
-_SIGNATURE_TEXT = {"adhoc": "signed ad hoc", "linker-signed": "linker-signed (an ad hoc signature the linker adds)"}
+_SIGNATURE_TEXT = {ADHOC: "signed ad hoc", LINKER_SIGNED: "linker-signed (an ad hoc signature the linker adds)"}
 
 
 @predicate("MW123")
@@ -314,7 +327,7 @@ def notary_not_developer_id(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW124")
 def notary_no_timestamp(ctx: Context) -> Iterator[Hit]:
-    if ctx.target.has_timestamp is False and ctx.target.signature_kind not in ("unsigned", "adhoc", "linker-signed"):
+    if ctx.target.has_timestamp is False and ctx.target.signature_kind not in (UNSIGNED, *AD_HOC_KINDS):
         yield Hit()
 
 
@@ -360,7 +373,7 @@ def runs_under_rosetta(ctx: Context) -> Iterator[Hit]:
 @predicate("MW125")
 def signature_not_in_input(ctx: Context) -> Iterator[Hit]:
     t = ctx.target
-    if t.input_form != "module" and t.signature_kind is None and t.hardened_runtime is None:
+    if t.input_form != FORM_MODULE and t.signature_kind is None and t.hardened_runtime is None:
         yield Hit()
 
 
@@ -560,7 +573,7 @@ def runtime_detected(ctx: Context) -> Iterator[Hit]:
 # ------------------------------------------------------------------ keys as written
 
 #: input forms whose values keep their plist types (options and table cells have no type syntax)
-_TYPED_FORMS = ("entitlements", "binary", "bundle", "profile")
+_TYPED_FORMS = (FORM_ENTITLEMENTS, FORM_BINARY, FORM_BUNDLE, FORM_PROFILE)
 _EXAMPLES = {"boolean": "<true/>", "array": "<array><string>...</string></array>", "string": "<string>...</string>",
              "dictionary": "<dict>...</dict>"}
 
@@ -568,7 +581,7 @@ _EXAMPLES = {"boolean": "<true/>", "array": "<array><string>...</string></array>
 @predicate("MW170")
 def not_an_entitlements_file(ctx: Context) -> Iterator[Hit]:
     t = ctx.target
-    if t.input_form != "entitlements" or not t.entitlements:
+    if t.input_form != FORM_ENTITLEMENTS or not t.entitlements:
         return
     written = all_keys(t.entitlements)
     if any(is_entitlement_key(k) for k in written):

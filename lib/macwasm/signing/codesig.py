@@ -36,6 +36,7 @@ from macwasm.limits import (
 from macwasm.signing.der import read_der_entitlements
 from macwasm.signing.model import CodeDirectoryInfo, Signature
 from macwasm.signing.plist import entitlements_from_plist_value, load_plist
+from macwasm.vocabulary import ABSENT, ADHOC, EMPTY, LINKER_SIGNED, PRESENT, SIGNED
 
 # ------------------------------------------------------------------------------ Apple's names
 CSMAGIC_REQUIREMENT = 0xFADE0C00
@@ -188,8 +189,8 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
                          + describe_difference(xml, der))
 
     cms_ref = by_slot.get(CSSLOT_SIGNATURESLOT)
-    cms_state = "absent" if cms_ref is None else ("empty" if cms_ref.length == 8 else "present")
-    cms = read_cms(buf, cms_ref) if cms_state == "present" else CmsFacts()
+    cms_state = ABSENT if cms_ref is None else (EMPTY if cms_ref.length == 8 else PRESENT)
+    cms = read_cms(buf, cms_ref) if cms_ref is not None and cms_state == PRESENT else CmsFacts()
     if cms.note:
         notes.append(cms.note)
 
@@ -207,7 +208,7 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
         cms=cms_state,
         signer=cms.signer,
         signer_name=cms.signer_name,
-        has_timestamp=cms.has_timestamp if kind == "signed" else None,
+        has_timestamp=cms.has_timestamp if kind == SIGNED else None,
         code_directories=directories,
     )
     entitlements = xml if xml is not None else der
@@ -217,22 +218,22 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
 def _kind_and_team(cd: CodeDirectory, cms_state: str, cms: CmsFacts, notes: list[str]) -> tuple[str, str | None]:
     """Linker-signed and ad hoc signatures have no team, whatever bytes a team offset points at."""
     if cd.flags & CS_LINKER_SIGNED:
-        return "linker-signed", None
+        return LINKER_SIGNED, None
     if cd.flags & CS_ADHOC:
-        if cms_state == "present":
+        if cms_state == PRESENT:
             notes.append("the CodeDirectory says ad hoc but a CMS signature is present; reported as ad hoc")
-        return "adhoc", None
-    if cms_state != "present":
+        return ADHOC, None
+    if cms_state != PRESENT:
         notes.append(f"the CodeDirectory is not flagged ad hoc but the CMS signature is {cms_state}: the signature "
                      "is incomplete; reported as ad hoc")
-        return "adhoc", None
+        return ADHOC, None
     team = cd.team_id or cms.team_ou
     if cd.team_id and cms.team_ou and cd.team_id != cms.team_ou:
         notes.append(f"the CodeDirectory's team id {cd.team_id} differs from the signer certificate's OU "
                      f"{cms.team_ou}")
     if not cms.has_certificate and cms.note is None:
         notes.append("the CMS signature holds no certificate")
-    return "signed", team
+    return SIGNED, team
 
 
 def flag_names(value: int, names: dict[int, str]) -> tuple[str, ...]:
@@ -358,14 +359,14 @@ def _cstring(buf: Any, ref: BlobRef, offset: int, what: str, field_at: int, path
 
 def _xml_entitlements(buf: Any, ref: BlobRef | None, path: str | None) -> tuple[str, dict[str, Any] | None]:
     if ref is None:
-        return "absent", None
+        return ABSENT, None
     body_len = ref.length - 8
     if body_len > PLIST_MAX_SIZE:
         raise MachOFormatError(f"XML entitlements blob of {body_len} bytes exceeds the limit of {PLIST_MAX_SIZE}",
                                path=path, offset=ref.offset + 4, category=LIMIT)
     body = bytes(buf[ref.offset + 8:ref.offset + ref.length])
     if not body.strip(b" \t\r\n\0"):
-        return "empty", {}
+        return EMPTY, {}
     try:
         value, _fmt = load_plist(body, path=path)
         ents = entitlements_from_plist_value(value, path=path, offset=0)
@@ -373,20 +374,20 @@ def _xml_entitlements(buf: Any, ref: BlobRef | None, path: str | None) -> tuple[
         at = ref.offset + 8 + (err.offset or 0)
         raise MachOFormatError(f"XML entitlements blob: {err.reason}", path=path, offset=at,
                                category=err.category) from None
-    return ("present" if ents else "empty"), ents
+    return (PRESENT if ents else EMPTY), ents
 
 
 def _der_entitlements(buf: Any, ref: BlobRef | None,
                       path: str | None) -> tuple[str, dict[str, Any] | None, str | None]:
     if ref is None:
-        return "absent", None, None
+        return ABSENT, None, None
     body_len = ref.length - 8
     if body_len > DER_MAX_SIZE:
         raise MachOFormatError(f"DER entitlements blob of {body_len} bytes exceeds the limit of {DER_MAX_SIZE}",
                                path=path, offset=ref.offset + 4, category=LIMIT)
     body = bytes(buf[ref.offset + 8:ref.offset + ref.length])
     der = read_der_entitlements(body, path=path, base=ref.offset + 8)
-    return ("present" if der.value else "empty"), der.value, der.layout
+    return (PRESENT if der.value else EMPTY), der.value, der.layout
 
 
 def same_plist_value(a: Any, b: Any) -> bool:

@@ -27,6 +27,7 @@ from macwasm.signing.codesig import read_code_signature
 from macwasm.signing.engines import detect_engines
 from macwasm.signing.layout import SliceLayout, collect
 from macwasm.signing.model import SliceFacts
+from macwasm.vocabulary import UNSIGNED
 
 MH_MAGIC = 0xFEEDFACE
 MH_MAGIC_64 = 0xFEEDFACF
@@ -343,7 +344,7 @@ def slice_disagreements(slices: list[SliceFacts]) -> list[str]:
             return getattr(s.signature, name) if s.signature is not None else None
 
         checks = [
-            ("signature kind", lambda s: s.signature.kind if s.signature else "unsigned"),
+            ("signature kind", lambda s: s.signature.kind if s.signature else UNSIGNED),
             ("identifier", lambda s: sig(s, "identifier")),
             ("team id", lambda s: sig(s, "team_id")),
             ("Hardened Runtime", lambda s: bool(sig(s, "hardened_runtime"))),

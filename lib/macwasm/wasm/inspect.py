@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from macwasm.errors import WasmFormatError
+from macwasm.errors import MALFORMED, WasmFormatError
 from macwasm.inputs import open_readonly
 from macwasm.limits import WASM_MAX_FILE_SIZE
 from macwasm.wasm.component import walk_component
@@ -30,7 +30,7 @@ def inspect_bytes(data: bytes, *, path: str | None = None) -> WasmInfo:
     info = WasmInfo(path, header.kind, header.header_version, header.layer, header.description, size)
     if header.kind not in (CORE_MODULE, COMPONENT):
         info.well_formed = False
-        info.error_category = "malformed"
+        info.error_category = MALFORMED
         info.error_offset = 0 if header.kind == NOT_WASM else 4
         if header.kind == NOT_WASM:
             info.error = "not a WebAssembly file: magic header not detected (expected 00 61 73 6d)"
