@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from macwasm.errors import LIMIT, MacwasmError
+from macwasm.errors import LIMIT, IntegrityError, MacwasmError
 from macwasm.inputs import open_readonly
 from macwasm.limits import INTEGRITY_MAX_KEY_SIZE, INTEGRITY_MAX_SIGNATURE_SIZE, WASM_MAX_FILE_SIZE
 
@@ -38,10 +38,6 @@ ED25519_SIGNATURE_SIZE = 64
 #: result statuses
 VERIFIED = "verified"
 BAD_SIGNATURE = "bad-signature"
-
-
-class IntegrityError(MacwasmError):
-    """A key, signature or module handed to the integrity check cannot be used (not: does not verify)."""
 
 
 @dataclass(frozen=True)

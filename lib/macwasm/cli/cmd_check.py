@@ -140,10 +140,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         opts.validate()
         extra = parse_entitlement_options(args.entitlement)
-        loaded = [module_file(m, location="given") for m in args.module]
+        loaded = []
+        for m in args.module:
+            try:
+                loaded.append(module_file(m, location="given"))
+            except MacwasmError as err:
+                raise err.with_path(f"--module {m}") from None
     except MacwasmError as err:
-        if err.path is None:
-            err.with_path("--module")
         print(f"macwasm check: {printable(err.message)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO
 

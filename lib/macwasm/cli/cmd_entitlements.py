@@ -68,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
 def error_record(item: InputItem, err: MacwasmError) -> dict[str, Any]:
     record: dict[str, Any] = dict.fromkeys(RECORD_KEYS)
     record.update(path=item.path, slices=[], nested=[], wasm_files=[], notes=[],
-                  error=MacwasmError(err.reason, path=err.path if err.path != item.path else None,
-                                     offset=err.offset).message,
+                  error=err.message if err.path != item.path else err.message_without_path,
                   error_category=err.category, error_offset=err.offset)
     return record
 

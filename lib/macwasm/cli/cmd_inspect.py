@@ -72,7 +72,7 @@ def error_record(item: InputItem, err: MacwasmError) -> dict[str, Any]:
     record: dict[str, Any] = partial.to_dict() if partial is not None else dict.fromkeys(RECORD_KEYS)
     record["path"] = item.path
     record["well_formed"] = False
-    record["error"] = MacwasmError(err.reason, offset=err.offset).message
+    record["error"] = err.message_without_path
     record["error_offset"] = err.offset
     record["error_category"] = err.category
     for key in ("sections", "imports", "exports", "memories", "target_features", "traits", "truncated_lists"):

@@ -51,7 +51,7 @@ def _flag(column: str, value: str) -> bool | None:
     try:
         return _BOOL[value.strip().lower()]
     except KeyError:
-        raise MacwasmError(f"{column} {value!r} is not yes/no/empty") from None
+        raise TableFormatError(f"{column} {value!r} is not yes/no/empty") from None
 
 
 class _EntitlementCells:

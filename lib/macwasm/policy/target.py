@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from macwasm.errors import InputError
+from macwasm.errors import UsageError
 from macwasm.policy.tables import entitlement_facts, lookup_entitlement
 from macwasm.policy.tables import runtimes as _runtime_table
 from macwasm.vocabulary import (
@@ -105,7 +105,7 @@ def parse_entitlement(spec: str) -> tuple[str, Any]:
     key, sep, value = spec.partition("=")
     key = key.strip()
     if not key or any(c.isspace() for c in key):
-        raise InputError(f"not an entitlement KEY[=VALUE]: {spec!r}")
+        raise UsageError(f"not an entitlement KEY[=VALUE]: {spec!r}")
     return key, (parse_value(value) if sep else True)
 
 
@@ -122,7 +122,7 @@ def parse_entitlement_list(text: str) -> dict[str, Any]:
 def validate_choice(name: str, value: str | None, allowed: Iterable[str]) -> None:
     allowed = tuple(allowed)
     if value is not None and value not in allowed:
-        raise InputError(f"{name} {value!r} is not one of {', '.join(allowed)}")
+        raise UsageError(f"{name} {value!r} is not one of {', '.join(allowed)}")
 
 
 def split_runtimes(value: str | Iterable[str] | None) -> tuple[str, ...]:

@@ -147,7 +147,19 @@ def read_bundle(path: str | os.PathLike[str], *, limits: BundleLimits | None = N
 
 
 def read_bundle_tree(tree: Tree, *, limits: BundleLimits | None = None, name: str | None = None) -> SigningFacts:
-    """:func:`read_bundle` for a tree rooted at the bundle (``tree.display`` names it in facts and errors)."""
+    """:func:`read_bundle` for a tree rooted at the bundle (``tree.display`` names it in facts and errors).
+
+    Raises only :class:`BundleError`: a fault of the Info.plist it needs (the plist reader's), of a
+    file it cannot open, or of the artifact the tree is read from, is wrapped with its path, offset
+    and category.
+    """
+    try:
+        return _read_bundle_tree(tree, limits, name)
+    except MacwasmError as err:
+        raise BundleError.wrap(err) from None
+
+
+def _read_bundle_tree(tree: Tree, limits: BundleLimits | None, name: str | None) -> SigningFacts:
     ctx = _Ctx(tree=tree, limits=limits or BundleLimits())
     name = name or basename(tree.display.rstrip("/"))
     wasm_files = _walk(ctx)

@@ -12,9 +12,9 @@ team, so a team id is reported only for a real (CMS) signature, never taken from
 to sit where a team offset would point. **The CMS signature is NOT verified**: we only read the
 signer certificate's subject and its OU (the team id) to report who claims to have signed.
 
-Errors are :class:`~macwasm.errors.MachOFormatError` (DER entitlements:
-:class:`~macwasm.errors.DerFormatError`) with absolute file offsets; a CMS blob we cannot read is
-a note, not an error, because the rest of the signature is still worth reporting.
+Errors are :class:`~macwasm.errors.MachOFormatError` with absolute file offsets (a fault in the DER or
+XML entitlements is the DER or plist reader's, wrapped); a CMS blob we cannot read is a note, not an
+error, because the rest of the signature is still worth reporting.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from macwasm.errors import LIMIT, MachOFormatError, PlistFormatError
+from macwasm.errors import LIMIT, DerFormatError, MachOFormatError, PlistFormatError
 from macwasm.limits import (
     DER_MAX_SIZE,
     MACHO_MAX_CMS_SIZE,
@@ -371,7 +371,7 @@ def _xml_entitlements(buf: Any, ref: BlobRef | None, path: str | None) -> tuple[
         value, _fmt = load_plist(body, path=path)
         ents = entitlements_from_plist_value(value, path=path, offset=0)
     except PlistFormatError as err:
-        at = ref.offset + 8 + (err.offset or 0)
+        at = ref.offset + 8 + (err.offset or 0)  # the plist reader's offsets are the blob's
         raise MachOFormatError(f"XML entitlements blob: {err.reason}", path=path, offset=at,
                                category=err.category) from None
     return (PRESENT if ents else EMPTY), ents
@@ -386,7 +386,10 @@ def _der_entitlements(buf: Any, ref: BlobRef | None,
         raise MachOFormatError(f"DER entitlements blob of {body_len} bytes exceeds the limit of {DER_MAX_SIZE}",
                                path=path, offset=ref.offset + 4, category=LIMIT)
     body = bytes(buf[ref.offset + 8:ref.offset + ref.length])
-    der = read_der_entitlements(body, path=path, base=ref.offset + 8)
+    try:
+        der = read_der_entitlements(body, path=path, base=ref.offset + 8)  # offsets are the file's already
+    except DerFormatError as err:
+        raise MachOFormatError.wrap(err, reason=f"DER entitlements blob: {err.reason}") from None
     return (PRESENT if der.value else EMPTY), der.value, der.layout
 
 

@@ -9,9 +9,9 @@ Each slice of a universal file is reported on its own, because lipo'd slices are
 apart and can differ in identifier, team, flags and entitlements; :func:`slice_disagreements`
 says where they do (and what each slice itself flagged, e.g. DER vs XML entitlements).
 
-Raises only :class:`~macwasm.errors.MachOFormatError` (DER entitlements:
-:class:`~macwasm.errors.DerFormatError`) with the path and the absolute file offset;
-``category="limit"`` when a cap from :mod:`macwasm.limits` is hit. Never writes to the input.
+Raises only :class:`~macwasm.errors.MachOFormatError` (a fault in the DER or XML entitlements
+wrapped in it) with the path and the absolute file offset; ``category="limit"`` when a cap from
+:mod:`macwasm.limits` is hit. Never writes to the input.
 """
 
 from __future__ import annotations

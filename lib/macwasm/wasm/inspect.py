@@ -64,7 +64,7 @@ def inspect_bytes(data: bytes, *, path: str | None = None) -> WasmInfo:
         if path is not None:
             err.with_path(path)
         info.well_formed = False
-        info.error = WasmFormatError(err.reason, offset=err.offset).message  # without the path
+        info.error = err.message_without_path  # the record names the file
         info.error_offset = err.offset
         info.error_category = err.category
         info.traits = derive_traits(info, modules)
