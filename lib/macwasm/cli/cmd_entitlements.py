@@ -18,13 +18,17 @@ from macwasm.cli.common import BatchStatus, run_batch
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem
 from macwasm.report.emit import FORMATS, emit
+from macwasm.report.records import (
+    ENTITLEMENTS_ERROR_KEYS,
+    entitlements_error_record,
+    entitlements_record,
+    record_keys,
+)
+from macwasm.signing.model import SigningFacts
 from macwasm.vocabulary import ENGINE_CONFIDENCES, UNSIGNED
 
-#: every key a record has, so that error records and results line up in JSON and tables
-RECORD_KEYS = (
-    "path", "source", "entitlements", "signature", "slices", "nested", "wasm_files", "profile", "bundle_id",
-    "role", "notes", "error",
-)
+#: every key a record has (SigningFacts' own and the error's), so that error records and results line up
+RECORD_KEYS = record_keys(SigningFacts) + ENTITLEMENTS_ERROR_KEYS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,13 +55,11 @@ def run(args: argparse.Namespace) -> int:
     status = BatchStatus()
 
     def read_one(item: InputItem) -> dict[str, Any]:
-        record = read_signing_facts(item.path).to_dict()
+        facts = read_signing_facts(item.path)
         # a nested executable or a module that could not be read is a finding, though the bundle was read
-        if any(n.get("error") for n in record["nested"]) or any(w.get("error") for w in record["wasm_files"]):
+        if any(n.error for n in facts.nested) or any(w.error for w in facts.wasm_files):
             status.findings = True
-        record["error_category"] = None
-        record["error_offset"] = None
-        return record
+        return entitlements_record(facts)
 
     records = run_batch(items, read_one, error_record, status, total=len(items))
     emit(records, args.format, sys.stdout, COLUMNS)
@@ -66,11 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def error_record(item: InputItem, err: MacwasmError) -> dict[str, Any]:
-    record: dict[str, Any] = dict.fromkeys(RECORD_KEYS)
-    record.update(path=item.path, slices=[], nested=[], wasm_files=[], notes=[],
-                  error=err.message if err.path != item.path else err.message_without_path,
-                  error_category=err.category, error_offset=err.offset)
-    return record
+    return entitlements_error_record(item.path, err)
 
 
 def _entitlement_keys(record: dict[str, Any]) -> str | None:

@@ -23,15 +23,13 @@ from macwasm.cli.common import BatchStatus, run_batch
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem, iter_inputs
 from macwasm.report.emit import FORMATS, emit
+from macwasm.report.records import inspect_error_record, record_keys
+from macwasm.wasm.model import WasmInfo
 
 SUFFIXES = (".wasm",)
 
-#: every key a record has, so that error records and results line up in JSON and tables
-RECORD_KEYS = (
-    "path", "kind", "header_version", "layer", "description", "size", "well_formed", "error", "error_offset",
-    "error_category", "sections", "imports", "exports", "memories", "producers", "target_features", "traits",
-    "truncated_lists", "validation",
-)
+#: every key a record has (WasmInfo's own), so that error records and results line up in JSON and tables
+RECORD_KEYS = record_keys(WasmInfo)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,19 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
 def error_record(item: InputItem, err: MacwasmError) -> dict[str, Any]:
     """A malformed file keeps what was read before the fault (kind, version, sections); others get blanks."""
-    partial = getattr(err, "info", None)
-    record: dict[str, Any] = partial.to_dict() if partial is not None else dict.fromkeys(RECORD_KEYS)
-    record["path"] = item.path
-    record["well_formed"] = False
-    record["error"] = err.message_without_path
-    record["error_offset"] = err.offset
-    record["error_category"] = err.category
-    for key in ("sections", "imports", "exports", "memories", "target_features", "traits", "truncated_lists"):
-        if record.get(key) is None:
-            record[key] = []
-    if record.get("producers") is None:
-        record["producers"] = {}
-    return record
+    return inspect_error_record(item.path, err)
 
 
 def _note_validation(records: Iterator[dict[str, Any]], status: BatchStatus) -> Iterator[dict[str, Any]]:

@@ -24,6 +24,7 @@ from macwasm.policy.target import (
     split_runtimes,
     validate_options,
 )
+from macwasm.signing.model import NestedCode, Signature, SigningFacts, SliceFacts
 from macwasm.vocabulary import (
     ARM64,
     BUNDLE,
@@ -93,7 +94,7 @@ def entitlements_target(entitlements: Mapping[str, Any], opts: CheckOptions, *, 
                   entitlements=dict(entitlements), input_form=input_form, **opts.base())
 
 
-def _signature_facts(signature: Any) -> dict[str, Any]:
+def _signature_facts(signature: Signature | None) -> dict[str, Any]:
     if signature is None:
         return {"signature_kind": UNSIGNED, "hardened_runtime": False, "has_timestamp": None}
     return {"signature_kind": signature.kind, "hardened_runtime": bool(signature.hardened_runtime),
@@ -123,7 +124,8 @@ def wasm_location(path: str) -> str | None:
     return location_in_bundle("/".join(parts))
 
 
-def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:
+def targets_from_facts(facts: SigningFacts, opts: CheckOptions,
+                       extra: Mapping[str, Any] | None = None) -> list[Target]:
     """One target per executable the reader found (the main item first, then nested items).
 
     Each source a reader reports has its builder in :data:`TARGET_BUILDERS`; a source without one is
@@ -140,7 +142,7 @@ def targets_from_facts(facts: Any, opts: CheckOptions, extra: Mapping[str, Any] 
     return build(facts, opts, subject, entitlements, extra)
 
 
-def _entitlements_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
+def _entitlements_targets(facts: SigningFacts, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
                           extra: Mapping[str, Any] | None) -> list[Target]:
     """A file of entitlements alone: no signature, no profile in reach."""
     ptype, basis = resolve_product_type(opts.product_type, facts.role, entitlements)
@@ -148,7 +150,7 @@ def _entitlements_targets(facts: Any, opts: CheckOptions, subject: str, entitlem
                    entitlements=entitlements, input_form=FORM_ENTITLEMENTS, **opts.base())]
 
 
-def _profile_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
+def _profile_targets(facts: SigningFacts, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
                      extra: Mapping[str, Any] | None) -> list[Target]:
     """A provisioning profile: the keys it allows are the entitlements, and a profile is in reach."""
     ptype, basis = resolve_product_type(opts.product_type, facts.role, entitlements)
@@ -158,7 +160,7 @@ def _profile_targets(facts: Any, opts: CheckOptions, subject: str, entitlements:
                    **opts.base())]
 
 
-def _binary_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
+def _binary_targets(facts: SigningFacts, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
                     extra: Mapping[str, Any] | None) -> list[Target]:
     """A Mach-O file: one target per way it must hold up (a slice, a slice's DER entitlements)."""
     base = opts.base()
@@ -175,19 +177,19 @@ def _binary_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
     return targets
 
 
-def _binary_facts(facts: Any, slice_: Any, opts: CheckOptions) -> dict[str, Any]:
+def _binary_facts(facts: SigningFacts, slice_: SliceFacts | None, opts: CheckOptions) -> dict[str, Any]:
     """What the binary itself says beyond its signature: its architectures, and its engines when no runtime
     was given (the engines of the slice judged, or of the main executable's first slice)."""
     from macwasm.policy.detected import judged_runtimes
     from macwasm.signing.macho import arch_family
 
-    slices = list(getattr(facts, "slices", None) or [])
+    slices = facts.slices
     out: dict[str, Any] = {"requested_arch": opts.arch}
     if slices:
         out["slice_arches"] = tuple(dict.fromkeys(arch_family(s.arch) for s in slices))
     if not opts.runtimes:
         source = slice_ if slice_ is not None else (slices[0] if slices else None)
-        found = judged_runtimes(getattr(source, "engines", ()) or ())
+        found = judged_runtimes(source.engines if source is not None else ())
         if found:
             out["runtimes"] = tuple(k for k, _ in found)
             out["detected"] = found
@@ -203,12 +205,12 @@ class _Variant(NamedTuple):
 
     label: str
     entitlements: dict[str, Any]
-    signature: Any
+    signature: Signature | None
     arch: str
-    slice: Any  # the SliceFacts it comes from (None for inputs without slices)
+    slice: SliceFacts | None  # the slice it comes from (None for inputs without slices)
 
 
-def _variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any] | None,
+def _variants(facts: SigningFacts, entitlements: dict[str, Any], extra: Mapping[str, Any] | None,
               arch: str) -> list[_Variant]:
     """Per slice when a universal file's slices disagree, plus a DER variant where DER and XML differ.
 
@@ -219,11 +221,11 @@ def _variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any]
     architecture. Which of a signature's two entitlement sets (XML, DER) a given macOS version
     enforces is UNCONFIRMED in our sources, so where they differ the DER set is judged as well.
     """
-    slices = list(getattr(facts, "slices", None) or [])
+    slices = facts.slices
     first = slices[0] if slices else None
-    if len(slices) == 1 and arch == UNIVERSAL:
+    if first is not None and len(slices) == 1 and arch == UNIVERSAL:
         variants = [_Variant("", entitlements, facts.signature, _ARCH_OF_SLICE.get(first.arch, arch), first)]
-    elif not getattr(facts, "slices_differ", False):
+    elif not facts.slices_differ:
         variants = [_Variant("", entitlements, facts.signature, arch, first)]
     else:
         variants = [_Variant(f" [{s.arch}]", {**(s.entitlements or {}), **(extra or {})}, s.signature,
@@ -233,13 +235,13 @@ def _variants(facts: Any, entitlements: dict[str, Any], extra: Mapping[str, Any]
     out = []
     for v in variants:
         out.append(v)
-        der = getattr(v.slice, "der_entitlements", None)
+        der = v.slice.der_entitlements if v.slice is not None else None
         if v.slice is not None and v.slice.der_matches_xml is False and der is not None:
             out.append(v._replace(label=f" [{v.slice.arch}, DER entitlements]", entitlements={**der, **(extra or {})}))
     return out
 
 
-def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
+def _bundle_targets(facts: SigningFacts, opts: CheckOptions, subject: str, entitlements: dict[str, Any],
                     extra: Mapping[str, Any] | None = None) -> list[Target]:
     from macwasm.signing.bundle import executable_missing
 
@@ -249,6 +251,8 @@ def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
         base["module_source"] = BUNDLED
     # The runtime runs in the executables prepared for a JIT; with none prepared, in the main one.
     profile_keys = frozenset(facts.profile.entitlements) if facts.profile else None
+    items: list[tuple[NestedCode | None, str, str, dict[str, Any], Signature | None, bool, frozenset[str] | None,
+                      str]]
     items = [(None, v.label, facts.role or DEFAULT_PRODUCT_TYPE, v.entitlements, v.signature, facts.profile is not None,
               profile_keys, v.arch) for v in _variants(facts, entitlements, extra, opts.arch)]
     items += [(n, "", n.role, dict(n.entitlements or {}), n.signature, n.has_profile, None, opts.arch)
@@ -276,7 +280,7 @@ def _bundle_targets(facts: Any, opts: CheckOptions, subject: str, entitlements: 
 
 
 #: source (what the reader says the input is) -> the targets it gives; every source of the vocabulary has one
-TARGET_BUILDERS: dict[str, Callable[[Any, CheckOptions, str, dict[str, Any], Mapping[str, Any] | None],
+TARGET_BUILDERS: dict[str, Callable[[SigningFacts, CheckOptions, str, dict[str, Any], Mapping[str, Any] | None],
                                     list[Target]]] = {
     **dict.fromkeys(ENTITLEMENT_SOURCES, _entitlements_targets),
     PROVISIONING_PROFILE: _profile_targets,
@@ -354,13 +358,11 @@ def check(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] = (),
     opts = CheckOptions(product_type, platform, distribution, split_runtimes(runtime), arch, module_source,
                         module_kind, hardened_runtime)
     opts.validate()
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    paths = [os.fspath(p) for p in paths]
+    names = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     extra: dict[str, Any] = {}
     if entitlements is not None:
         extra = dict(entitlements) if isinstance(entitlements, Mapping) else parse_entitlement_options(entitlements)
     loaded = [module_file(os.fspath(m), location="given") for m in modules]
-    if not paths:
+    if not names:
         return [evaluate(with_modules(entitlements_target(extra, opts), loaded, opts))]
-    return [evaluate(with_modules(t, loaded, opts)) for path in paths for t in targets_for_path(path, opts, extra)]
+    return [evaluate(with_modules(t, loaded, opts)) for path in names for t in targets_for_path(path, opts, extra)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from macwasm.errors import LIMIT, MachOFormatError
@@ -100,16 +100,6 @@ _SUBTYPE_NAMES = {
 #: the architecture a named slice runs as, for comparing slices with ``--arch`` (arm64 / x86_64)
 ARCH_FAMILIES = {"arm64e": "arm64", "x86_64h": "x86_64"}
 MIN_HEADER_SIZE = 28
-
-
-@dataclass(frozen=True)
-class MachOSlice(SliceFacts):
-    """A :class:`SliceFacts` that also keeps what the slice itself flagged (its JSON shape is unchanged)."""
-
-    notes: tuple[str, ...] = field(default=(), compare=False)
-    offset: int = field(default=0, compare=False)  # of the slice in the file
-    der_layout: str | None = field(default=None, compare=False)  # wrapped | bare-set
-    der_entitlements: dict[str, Any] | None = field(default=None, compare=False)  # the DER set (None: no blob)
 
 
 @dataclass(frozen=True)
@@ -250,7 +240,7 @@ def _read_slice(data: Any, start: int, size: int, path: str | None, fat: FatArch
     entitlements = facts.pop("entitlements", None)
     engine_notes: list[str] = []
     engines = detect_engines(data, commands.layout, path=path, notes=engine_notes) if commands.layout else ()
-    return MachOSlice(arch=arch_name(cputype, cpusub), signature=signature, entitlements=entitlements,
+    return SliceFacts(arch=arch_name(cputype, cpusub), signature=signature, entitlements=entitlements,
                       platform=commands.platform, min_os=commands.min_os, sdk=commands.sdk, engines=engines,
                       notes=tuple(notes) + tuple(engine_notes), offset=start, der_layout=der_layout,
                       der_entitlements=der_entitlements, **facts)
@@ -362,7 +352,7 @@ def slice_disagreements(slices: list[SliceFacts]) -> list[str]:
                 f"{s.arch}={'none' if e is None else ('{}' if not e else ','.join(sorted(e)))}"
                 for s, e in zip(slices, ents, strict=True)))
     for s in slices:
-        out.extend(f"{s.arch}: {note}" for note in getattr(s, "notes", ()))
+        out.extend(f"{s.arch}: {note}" for note in s.notes)
     return out
 
 

@@ -1,7 +1,8 @@
 """Typed results of the signing readers: the contract between the readers and the policy engine.
 
 Every reader (plist, ``codesign`` output, provisioning profile, Mach-O, bundle) returns a
-:class:`SigningFacts`; the policy engine consumes only this type, never a reader's internals.
+:class:`SigningFacts`; the policy engine consumes only these types, never a reader's internals
+(what the checker needs beyond the JSON, such as a slice's DER entitlements, is a field here too).
 ``to_dict`` gives the JSON shape of ``macwasm entitlements --format json``.
 
 Entitlement values keep their plist types (bool, str, int, float, bytes, datetime, list, dict);
@@ -130,6 +131,15 @@ class SliceFacts:
     sdk: str | None = None
     #: JavaScript and WebAssembly engines this slice carries, links or imports (strongest first)
     engines: tuple[EngineDetection, ...] = ()
+    # What the checker needs beyond the JSON contract (``to_dict`` leaves them out; equality ignores them):
+    #: what the slice itself flagged (DER != XML, alternate CodeDirectories, an unreadable CMS blob, engine caps)
+    notes: tuple[str, ...] = field(default=(), compare=False)
+    #: where the slice starts in the file (0 for a thin file)
+    offset: int = field(default=0, compare=False)
+    #: how the DER entitlements are laid out (wrapped | bare-set; None: no DER blob)
+    der_layout: str | None = field(default=None, compare=False)
+    #: the DER entitlements themselves (None: no DER blob), judged on their own where they differ from the XML
+    der_entitlements: Entitlements | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
