@@ -34,6 +34,7 @@ from macwasm.limits import (
     LOG_MAX_JSON_SIZE,
     LOG_MAX_LINE_LENGTH,
     LOG_MAX_LINES,
+    LOG_MAX_QUOTE_LENGTH,
     LOG_MAX_SIZE,
     LOG_MAX_UNRECOGNISED_SAMPLES,
 )
@@ -43,8 +44,6 @@ KIND_LOG = "log"
 KIND_NOTARY = "notary-log"
 KIND_IPS = "crash-report-ips"
 
-#: how much of a matched or unrecognised line a report quotes
-_QUOTE_CHARS = 500
 _JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
@@ -237,7 +236,7 @@ def _note_unrecognised(report: ExplainReport, line_no: int, text: str) -> None:
 
 
 def _quote(text: str) -> str:
-    return text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS - 1] + "…"
+    return text if len(text) <= LOG_MAX_QUOTE_LENGTH else text[:LOG_MAX_QUOTE_LENGTH - 1] + "…"
 
 
 def _to_match(line_no: int, line: str, m: LineMatch, extra: dict[str, object] | None = None) -> ExplainMatch:

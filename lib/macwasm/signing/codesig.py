@@ -28,6 +28,7 @@ from typing import Any
 from macwasm.errors import LIMIT, DerFormatError, MachOFormatError, PlistFormatError
 from macwasm.limits import (
     DER_MAX_SIZE,
+    MACHO_CODE_DIRECTORY_HEAD,
     MACHO_MAX_CMS_SIZE,
     MACHO_MAX_IDENTIFIER_LENGTH,
     MACHO_MAX_SIGNATURE_BLOBS,
@@ -310,7 +311,7 @@ def read_superblob(buf: Any, start: int, size: int, *, path: str | None = None) 
 
 def read_code_directory(buf: Any, ref: BlobRef, *, path: str | None = None) -> CodeDirectory:
     """The CodeDirectory's header fields and strings; its hashes are never copied."""
-    head = bytes(buf[ref.offset:ref.offset + min(ref.length, 128)])
+    head = bytes(buf[ref.offset:ref.offset + min(ref.length, MACHO_CODE_DIRECTORY_HEAD)])
     if len(head) < 44:
         raise MachOFormatError(f"CodeDirectory of {ref.length} bytes is shorter than its 44-byte header",
                                path=path, offset=ref.offset)

@@ -9,7 +9,12 @@ viewer; nested modules inside components therefore keep the offsets of the outer
 from __future__ import annotations
 
 from macwasm.errors import LIMIT, WasmFormatError
-from macwasm.limits import WASM_MAX_SECTIONS, WASM_MAX_STRING_SIZE
+from macwasm.limits import (
+    WASM_MAX_LEB128_BYTES_U32,
+    WASM_MAX_LEB128_BYTES_U64,
+    WASM_MAX_SECTIONS,
+    WASM_MAX_STRING_SIZE,
+)
 
 
 class Reader:
@@ -62,7 +67,7 @@ class Reader:
 
     def _uleb(self, bits: int, what: str) -> int:
         start = self.pos
-        max_bytes = (bits + 6) // 7
+        max_bytes = WASM_MAX_LEB128_BYTES_U32 if bits == 32 else WASM_MAX_LEB128_BYTES_U64  # ceil(bits / 7)
         result = 0
         shift = 0
         data = self.data
