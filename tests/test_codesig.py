@@ -297,3 +297,10 @@ def test_code_directory_too_short_or_too_old() -> None:
 
 def test_signature_region_smaller_than_a_superblob_header() -> None:
     assert "too small" in bad_signature(b"\xfa\xde\x0c\xc0").reason
+
+
+def test_slot_names_name_every_slot_the_reader_checks() -> None:
+    from macwasm.signing import codesig
+
+    assert set(codesig.SLOT_MAGIC) <= set(codesig.SLOT_NAMES)
+    assert codesig.SLOT_NAMES[codesig.CSSLOT_DER_ENTITLEMENTS] == "entitlements (DER)"

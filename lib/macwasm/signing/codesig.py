@@ -1,5 +1,8 @@
 """The embedded code signature of one Mach-O slice: SuperBlob, CodeDirectory, entitlements, CMS.
 
+The layout is Apple's ``cs_blobs.h`` (xnu, https://github.com/apple-oss-distributions/xnu/blob/main/osfmk/kern/cs_blobs.h):
+the magics, slots, flags and CodeDirectory versions below carry its names.
+
 ``LC_CODE_SIGNATURE`` points at a SuperBlob (``CSMAGIC_EMBEDDED_SIGNATURE``): an index of
 ``(slot, offset)`` pairs, each naming a blob that starts with its own magic and length. Everything
 inside is big-endian whatever the Mach-O's byte order. We copy out only the blobs we decode (the
@@ -58,6 +61,20 @@ CSSLOT_DER_ENTITLEMENTS = 7
 CSSLOT_ALTERNATE_CODEDIRECTORIES = 0x1000
 CSSLOT_ALTERNATE_CODEDIRECTORY_MAX = 5
 CSSLOT_SIGNATURESLOT = 0x10000
+
+#: what each slot holds, by the name a reader of ``codesign -d`` output knows it
+SLOT_NAMES = {
+    CSSLOT_CODEDIRECTORY: "CodeDirectory",
+    CSSLOT_INFOSLOT: "Info.plist hash",
+    CSSLOT_REQUIREMENTS: "requirements",
+    CSSLOT_RESOURCEDIR: "resources hash",
+    CSSLOT_APPLICATION: "application specific",
+    CSSLOT_ENTITLEMENTS: "entitlements (XML)",
+    CSSLOT_DER_ENTITLEMENTS: "entitlements (DER)",
+    **{CSSLOT_ALTERNATE_CODEDIRECTORIES + i: f"alternate CodeDirectory {i}"
+       for i in range(CSSLOT_ALTERNATE_CODEDIRECTORY_MAX)},
+    CSSLOT_SIGNATURESLOT: "CMS signature",
+}
 
 #: the magic each slot we decode must hold
 SLOT_MAGIC = {

@@ -1,6 +1,10 @@
 """The load commands that say where a slice's code, names and links are: segments, sections, dylibs,
 symbol tables, export trie, chained fixups.
 
+Their layout is Apple's ``mach-o/loader.h`` (xnu,
+https://github.com/apple-oss-distributions/xnu/blob/main/EXTERNAL_HEADERS/mach-o/loader.h); chained
+fixups are dyld's ``mach-o/fixup-chains.h``.
+
 The signing facts need only LC_CODE_SIGNATURE and the version commands; finding which engine a
 binary carries (:mod:`macwasm.signing.engines`) needs to know which libraries it links, which
 sections it has and where its symbol names and export trie lie. :mod:`macwasm.signing.macho` hands

@@ -1,5 +1,9 @@
 """Mach-O files (thin and universal) read for their signing facts: one :class:`SliceFacts` per slice.
 
+The format is Apple's ``mach-o/loader.h`` (header, load commands, ``LC_*``; xnu,
+https://github.com/apple-oss-distributions/xnu/blob/main/EXTERNAL_HEADERS/mach-o/loader.h) and
+``mach-o/fat.h`` for universal files (same folder); the constants below carry their names.
+
 Why a reader of our own: the facts that decide whether an app launches (signature kind, team,
 Hardened Runtime, entitlements) sit in the header, the load commands and the ``LC_CODE_SIGNATURE``
 region, a few KB of a file that may be hundreds of MB. We read only those (the input may be an

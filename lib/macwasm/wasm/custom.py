@@ -4,6 +4,12 @@ The spec says engines must not reject a module because a custom section's *conte
 neither do we: a broken ``name`` or ``producers`` section becomes a note on the result (with its
 offset) and the module stays well-formed. Only the section's own name must be valid UTF-8; that is
 checked by the walker.
+
+Formats: the ``name`` section is the core specification's appendix
+(https://webassembly.github.io/spec/core/appendix/custom.html#name-section); ``producers`` and
+``target_features`` are the tool conventions'
+(https://github.com/WebAssembly/tool-conventions/blob/main/ProducersSection.md,
+https://github.com/WebAssembly/tool-conventions/blob/main/Linking.md#target-features-section).
 """
 
 from __future__ import annotations
