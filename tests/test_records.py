@@ -36,3 +36,12 @@ def test_the_checker_reads_a_slices_der_entitlements_from_the_contract_type() ->
     s = SliceFacts("arm64", None, {"a": True}, der_entitlements={"b": True}, der_layout="wrapped", notes=("n",))
     assert s == SliceFacts("arm64", None, {"a": True})  # equality and the JSON ignore them
     assert "der_entitlements" not in s.to_dict() and "notes" not in s.to_dict()
+
+
+def test_check_records_of_a_target_and_an_unreadable_input_have_the_same_keys(cli, data_dir) -> None:
+    proc = cli("check", "--format", "jsonl", str(data_dir / "samples" / "entitlements" / "forum-thread.entitlements"),
+               "no-such-file.entitlements")
+    target, unreadable = (json.loads(line) for line in proc.stdout.splitlines())
+    assert list(target) == list(unreadable) and proc.returncode == 2
+    assert unreadable["verdict"] == "error" and unreadable["error_category"] == "io" and unreadable["findings"] == []
+    assert target["error"] is None and target["schema_version"] == unreadable["schema_version"] == 1

@@ -243,6 +243,12 @@ LIMITS.extend([
           "ours (codesign -d prints a few lines before the plist; a profile's CMS OID sits in its first 64 bytes)"),
 ])
 
+# --- AUDIT: a table of targets read from standard input (`audit -`) is held in memory once, for pandas and for the
+# rows' line numbers; a file is read by pandas in place. A million-row fleet table is about 200 MB.
+AUDIT_MAX_STDIN_SIZE = 4 * GiB
+LIMITS.append(Limit("AUDIT_MAX_STDIN_SIZE", AUDIT_MAX_STDIN_SIZE, "bytes", "a table of targets read from standard "
+                    "input by `audit -`", "ours (a million-row table is about 200 MB)"))
+
 # --- XCODE: Xcode projects, workspaces and .xcconfig files read by `check X.xcodeproj` (xcode/). The largest real
 # project.pbxproj files (generated ones of big apps) run to a few MB and a few hundred thousand objects; they nest
 # about 6 levels. Xcode itself sets no documented include-depth cap for xcconfig files; real chains are 2-4 deep.

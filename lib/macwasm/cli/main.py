@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from macwasm import __version__
-from macwasm.cli.common import EXIT_USAGE_OR_IO
+from macwasm.cli.common import EXIT_USAGE_OR_IO, HelpFormatter
 from macwasm.errors import InstallationError, MacwasmError
 from macwasm.extras import missing_dependency
 from macwasm.report.emit import printable
@@ -44,8 +44,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="macwasm",
         description="Read WebAssembly modules, entitlements and code signatures; check them against "
         "Apple's rules for notarization and launch. Reads only: never modifies, runs or fetches.",
+        epilog="exit codes: 0 nothing to fix, 1 findings or a malformed input, 2 a usage or I/O error "
+        "(`macwasm COMMAND --help` says what each means for that command)\n\nexample:\n"
+        "  macwasm check data/bundles/ForumCase.app --runtime wasmtime",
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("-V", "--version", action="version", version=f"macwasm {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"macwasm {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in (only,) if only else COMMANDS:

@@ -22,7 +22,7 @@ from macwasm.policy.checker import CheckOptions
 from macwasm.policy.engine import Finding, TargetResult, evaluate, finding_order, verdict_of
 from macwasm.policy.tables import rules
 from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type, split_runtimes
-from macwasm.vocabulary import DEFAULT_ARCH, DEFAULT_DISTRIBUTION, DEFAULT_PLATFORM, FORM_TABLE
+from macwasm.vocabulary import DEFAULT_ARCH, DEFAULT_DISTRIBUTION, DEFAULT_PLATFORM, FAIL, FORM_TABLE, UNJUDGED, WARN
 
 #: columns that decide a verdict (``name`` only labels the row)
 KEY_COLUMNS = ("product_type", "platform", "distribution", "runtime", "arch", "module_source", "module_kind",
@@ -33,10 +33,14 @@ _PLIST_SUFFIXES = (".plist", ".entitlements", ".xcent")
 _BOOL = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False, "": None}
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """The audit CSV as strings (empty cells stay empty strings, never NaN)."""
+def read_table(path: str, *, data: bytes | None = None) -> pd.DataFrame:
+    """The audit CSV as strings (empty cells stay empty strings, never NaN); ``data``: its bytes, already read
+    (standard input), ``path`` then only names it."""
+    import io
+
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+        source: Any = io.BytesIO(data) if data is not None else path
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, engine="pyarrow")
     except FileNotFoundError:
         raise TableFormatError("no such file", path=path, category=IO) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -113,13 +117,14 @@ def _summarise(product_type: str, findings: list[Finding]) -> tuple[Any, ...]:
             ";".join(dict.fromkeys(f.rule_id for f in findings)), f"{top.rule_id}: {top.message}" if top else "")
 
 
-def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]]) -> tuple[Any, ...]:
+def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]],
+              ignore: Iterable[str] = ()) -> tuple[Any, ...]:
     """(product_type, verdict, errors, warnings, infos, rule_ids, top_finding) for one row."""
     try:
         target = row_target(row, entitlements)
     except MacwasmError as err:
         return _summary(None, err.message, str(row.get("product_type") or ""))
-    return _summary(evaluate(target), None, target.product_type)
+    return _summary(evaluate(target, ignore=frozenset(ignore)), None, target.product_type)
 
 
 def rule_groups(columns: Iterable[str]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
@@ -139,14 +144,14 @@ def rule_groups(columns: Iterable[str]) -> list[tuple[tuple[str, ...], frozenset
     return [(cols, frozenset(ids)) for cols, ids in groups.items()]
 
 
-def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
+def audit(frame: pd.DataFrame, *, base_dir: str | None = None, ignore: Iterable[str] = ()) -> pd.DataFrame:
     """The verdict table, one row per input row, in input order (columns: :data:`OUTPUT_COLUMNS`).
 
     Three levels, so the rules run far fewer times than there are rows: (1) each column is
     factorised and the distinct rows (combinations of codes) are found; (2) for each group of
     rules, only the columns that group reads form its key, and the group is judged once per
     distinct key; (3) each distinct row merges its groups' findings, and the summaries are joined
-    back to the million rows through the integer codes.
+    back to the million rows through the integer codes. ``ignore``: rule ids left out (``--ignore``).
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -195,7 +200,11 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
             errors[i] = target
             valid[i] = False
     positions = np.arange(n_rows, dtype=np.int64)
+    ignored = frozenset(ignore)
     for cols, ids in rule_groups(present):
+        ids = ids - ignored
+        if not ids:
+            continue
         key = np.zeros(n_rows, dtype=np.int64)
         for col in cols:
             key = key * (int(rep_codes[col].max()) + 1 if n_rows else 1) + rep_codes[col]
@@ -235,17 +244,18 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def audit_rowwise(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
+def audit_rowwise(frame: pd.DataFrame, *, base_dir: str | None = None, ignore: Iterable[str] = ()) -> pd.DataFrame:
     """The same verdicts with a plain loop: every row parsed and judged on its own (the reference)."""
     rows = []
     for record in frame.to_dict("records"):
         cells = _EntitlementCells(base_dir)  # fresh per row: no sharing between rows
-        rows.append((record.get("name"), *judge_row(record, cells)))
+        rows.append((record.get("name"), *judge_row(record, cells, ignore)))
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=frame.index)
 
 
 def audit_findings(frame: pd.DataFrame, verdicts: pd.DataFrame, *, base_dir: str | None = None,
-                   verdicts_kept: Iterable[str] = ("fail", "warn")) -> tuple[list[TargetResult], list[dict[str, Any]]]:
+                   verdicts_kept: Iterable[str] = (FAIL, WARN),
+                   ignore: Iterable[str] = ()) -> tuple[list[TargetResult], list[dict[str, Any]]]:
     """Full results for the rows worth reporting (for SARIF), and the rows that could not be judged.
 
     The vectorised audit keeps only a summary per row; code scanning wants every finding with its
@@ -258,8 +268,9 @@ def audit_findings(frame: pd.DataFrame, verdicts: pd.DataFrame, *, base_dir: str
     errors: list[dict[str, Any]] = []
     for record, verdict, top in zip(frame.to_dict("records"), verdicts["verdict"], verdicts["top_finding"],
                                     strict=True):
-        if verdict == "error":  # the summary of an unjudgeable row holds its error message
-            errors.append({"target": str(record.get("name") or "(unnamed)"), "category": MALFORMED, "error": top})
+        if verdict == UNJUDGED:  # the summary of an unjudgeable row holds its error message
+            errors.append({"target": str(record.get("name") or "(unnamed)"), "error_category": MALFORMED,
+                           "error": top})
         elif verdict in keep:
-            results.append(evaluate(row_target(record, cells)))
+            results.append(evaluate(row_target(record, cells), ignore=frozenset(ignore)))
     return results, errors

@@ -8,6 +8,7 @@ UNCONFIRMED: the engine reports doubt as doubt instead of guessing a launch fail
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,12 +106,15 @@ def _keys_named(hit: Hit) -> tuple[str, ...]:
     return tuple(k for k in text.split(", ") if k)
 
 
-def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
-    """Every active rule that applies to the target's platform and distribution, in id order."""
+def evaluate(target: Target, *, only: Collection[str] | None = None, ignore: Collection[str] = ()) -> TargetResult:
+    """Every active rule that applies to the target's platform and distribution, in id order.
+
+    ``only``: just these rules (audit judges rule groups apart); ``ignore``: leave these out (``--ignore``).
+    """
     ctx = Context(target)
     findings: list[Finding] = []
     for rule in rules().values():
-        if rule.status != "active" or (only is not None and rule.id not in only):
+        if rule.status != "active" or (only is not None and rule.id not in only) or rule.id in ignore:
             continue
         if not rule.applies(target.platform, target.distribution):
             continue

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 import posixpath
 import re
@@ -62,8 +63,8 @@ Locator = Callable[[TargetResult, Finding], Where | None]
 
 # ----------------------------------------------------------------------------- URIs
 
-def relative_uri(subject: str, root: str | None = None) -> str | None:
-    """A relative, percent-encoded URI for a path inside ``root`` (default: the cwd); else None."""
+def relative_path(subject: str, root: str | None = None) -> str | None:
+    """A relative POSIX path for a path inside ``root`` (default: the cwd); else None."""
     if not subject or subject == "-":
         return None
     path = subject.replace("\\", "/")
@@ -77,7 +78,13 @@ def relative_uri(subject: str, root: str | None = None) -> str | None:
     path = posixpath.normpath(path)
     if path.startswith("..") or path == ".":
         return None
-    return quote(path, safe="/._-~")
+    return path
+
+
+def relative_uri(subject: str, root: str | None = None) -> str | None:
+    """A relative, percent-encoded URI for a path inside ``root`` (default: the cwd); else None."""
+    path = relative_path(subject, root)
+    return None if path is None else quote(path, safe="/._-~")
 
 
 def artifact_location(path: str, root: str | None = None) -> dict[str, str] | None:
@@ -139,10 +146,12 @@ def subject_locator(result: TargetResult, finding: Finding) -> Where | None:
     return Where(path, key_line(path, keys) if keys else None)
 
 
-def csv_row_lines(path: str) -> list[int]:
-    """The 1-based start line of every data row of a CSV file (blank lines skipped, as pandas does)."""
+def csv_row_lines(path: str, *, text: str | None = None) -> list[int]:
+    """The 1-based start line of every data row of a CSV file (blank lines skipped, as pandas does); ``text``:
+    the file's text, already read (standard input)."""
     lines = []
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+    with (io.StringIO(text, newline="") if text is not None
+          else open(path, newline="", encoding="utf-8", errors="replace")) as fh:
         reader = csv.reader(fh)
         next(reader, None)  # the header
         start = reader.line_num + 1
