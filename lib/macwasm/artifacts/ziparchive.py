@@ -142,7 +142,8 @@ class ZipSource(Source):
 
     def head(self, n: int) -> bytes:
         with self._open(self.info.filename) as fh:
-            return fh.read(min(n, self.info.file_size))
+            data: bytes = fh.read(min(n, self.info.file_size))
+            return data
 
     def _admit(self, max_size: int, shown: str) -> int:
         """The member's size, once it is known to fit ``max_size``, the ratio cap and the artifact's budget."""

@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"macwasm explain: {printable(err.message)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO
     warn = say(COMMAND, args.quiet)
-    for err in report.errors:
-        warn(f"warning: {err.message}")
+    for problem in report.errors:
+        warn(f"warning: {problem.message}")
     with output_stream(args.output) as out:
         render(COMMAND, args.format, report, out, options_of(args, COMMAND))
     return EXIT_OK

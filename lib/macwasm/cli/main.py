@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from macwasm import __version__
 from macwasm.cli.common import EXIT_USAGE_OR_IO, HelpFormatter
@@ -19,7 +20,7 @@ COMMANDS: tuple[str, ...] = ("advise", "audit", "check", "entitlements", "explai
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors already; keep it
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors already; keep it
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE_OR_IO, f"{self.prog}: error: {message}\n")
 
@@ -71,10 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InstallationError as err:
         return _installation_error(err)
     except ModuleNotFoundError as exc:
-        err = missing_dependency(exc, command)
-        if err is None:
+        missing = missing_dependency(exc, command)
+        if missing is None:
             raise
-        return _installation_error(err)
+        return _installation_error(missing)
     except MacwasmError as err:
         print(f"macwasm: {printable(err.message)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO

@@ -212,13 +212,13 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None, ignore: Iterable[
         gfirst = np.full(len(gkeys), n_rows, dtype=np.int64)
         np.minimum.at(gfirst, gcodes[valid], positions[valid])
         judged: list[list[Finding]] = []
-        for i in gfirst:
-            target = target_of(int(i)) if i < n_rows else None
-            judged.append(evaluate(target, only=ids).findings if isinstance(target, Target) else [])
-        for i in np.flatnonzero(valid):
-            got = judged[gcodes[i]]
+        for rep in gfirst:
+            chosen = target_of(int(rep)) if rep < n_rows else None
+            judged.append(evaluate(chosen, only=ids).findings if isinstance(chosen, Target) else [])
+        for row in np.flatnonzero(valid):
+            got = judged[gcodes[row]]
             if got:
-                merged[i].extend(got)
+                merged[row].extend(got)
 
     ptype_col = per_column.get("product_type")
     summaries = []
@@ -229,8 +229,8 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None, ignore: Iterable[
             summaries.append(_summary(None, errors[i], given))
             continue
         findings = sorted(merged[i], key=finding_order)
-        target = target_of(i) if not given else None
-        product_type = given or (target.product_type if isinstance(target, Target) else "")
+        inferred = target_of(i) if not given else None
+        product_type = given or (inferred.product_type if isinstance(inferred, Target) else "")
         summaries.append(_summarise(product_type, findings))
 
     out: dict[str, Any] = {"name": frame["name"]}

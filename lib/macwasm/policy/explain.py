@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import mmap
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -239,7 +239,7 @@ def _quote(text: str) -> str:
     return text if len(text) <= LOG_MAX_QUOTE_LENGTH else text[:LOG_MAX_QUOTE_LENGTH - 1] + "…"
 
 
-def _to_match(line_no: int, line: str, m: LineMatch, extra: dict[str, object] | None = None) -> ExplainMatch:
+def _to_match(line_no: int, line: str, m: LineMatch, extra: Mapping[str, object] | None = None) -> ExplainMatch:
     dx = m.diagnostic
     captures = {**(extra or {}), **m.captures}
     return ExplainMatch(line_no=line_no, line=_quote(line), id=dx.id, where=dx.where, captures=captures,
@@ -318,7 +318,7 @@ def _explain_notary(text: str, doc: dict[str, Any], report: ExplainReport, table
     report.kind = KIND_NOTARY
     report.entries = 0
     cursor = 0
-    envelope = {k: doc[k] for k in ("status", "statusCode", "jobId", "archiveFilename") if k in doc}
+    envelope: dict[str, object] = {k: doc[k] for k in ("status", "statusCode", "jobId", "archiveFilename") if k in doc}
     summary = doc.get("statusSummary")
     if isinstance(summary, str):
         report.entries += 1
@@ -348,7 +348,8 @@ def _explain_ips(text: str, header: dict[str, Any], body: dict[str, Any], report
                  table: DiagnosticTable) -> None:
     report.kind = KIND_IPS
     report.entries = 0
-    bundle_info = body.get("bundleInfo") if isinstance(body.get("bundleInfo"), dict) else {}
+    info = body.get("bundleInfo")
+    bundle_info: dict[str, Any] = info if isinstance(info, dict) else {}
     facts = {
         "process": body.get("procName") or header.get("app_name"),
         "path": body.get("procPath"),
@@ -377,7 +378,7 @@ def _explain_ips(text: str, header: dict[str, Any], body: dict[str, Any], report
 
 
 def _match_entry(report: ExplainReport, table: DiagnosticTable, line_no: int, line: str,
-                 extra: dict[str, object]) -> None:
+                 extra: Mapping[str, object]) -> None:
     found = table.match_line(line[:LOG_MAX_LINE_LENGTH])
     if not found:
         _note_unrecognised(report, line_no, _quote(line))

@@ -39,11 +39,11 @@ def xcode_items(path: str) -> Iterator[InputItem]:
     try:
         found, missing = project_paths(path)
     except XcodeProjectError as err:
-        yield InputItem(path, err)  # type: ignore[arg-type]
+        yield InputItem(path, err)
         return
     yield from (InputItem(p) for p in found)
     for p in missing:
-        yield InputItem(p, XcodeProjectError(f"listed by {display_path(path)} but not found", path=p))  # type: ignore[arg-type]
+        yield InputItem(p, XcodeProjectError(f"listed by {display_path(path)} but not found", path=p))
 
 
 def xcode_targets(path: str, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:

@@ -57,7 +57,7 @@ def json_array(run: AuditRun, out: TextIO, options: RenderOptions) -> None:
     out.write(verdicts.to_json(orient="records", indent=2, force_ascii=False) + "\n")
 
 
-def _findings(run: AuditRun, options: RenderOptions) -> tuple[list[Any], list[dict[str, Any]], dict[int, int | None],
+def _findings(run: AuditRun, options: RenderOptions) -> tuple[list[Any], list[dict[str, Any]], dict[int, int],
                                                              dict[int, int | None]]:
     """The failing and warning rows judged again in full, the unjudgeable rows' errors, and each one's line.
 
@@ -76,7 +76,7 @@ def _findings(run: AuditRun, options: RenderOptions) -> tuple[list[Any], list[di
     error_rows = [i for i, v in enumerate(verdicts) if v == UNJUDGED]
     if options.quiet:
         results = [quiet(r) for r in results]
-    by_result = {id(r): lines[i] for r, i in zip(results, kept_rows, strict=True)}
+    by_result = {id(r): line for r, i in zip(results, kept_rows, strict=True) if (line := lines[i]) is not None}
     by_error = {id(e): lines[i] for e, i in zip(errors, error_rows, strict=True)}
     for err, i in zip(errors, error_rows, strict=True):
         err["error"] = f"row {i + 1} ({err['target']}): {err['error']}"

@@ -196,7 +196,7 @@ def _information_uri() -> str | None:
     for entry in urls:
         label, _, url = entry.partition(",")
         if label.strip().lower() == "homepage":
-            return url.strip()
+            return str(url).strip()
     return None
 
 

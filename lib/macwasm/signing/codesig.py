@@ -269,7 +269,8 @@ def flag_names(value: int, names: dict[int, str]) -> tuple[str, ...]:
 
 
 def _u32(buf: Any, at: int) -> int:
-    return struct.unpack(">I", bytes(buf[at:at + 4]))[0]
+    value: int = struct.unpack(">I", bytes(buf[at:at + 4]))[0]
+    return value
 
 
 def read_superblob(buf: Any, start: int, size: int, *, path: str | None = None) -> list[BlobRef]:

@@ -146,8 +146,8 @@ def collect(layout: SliceLayout, cmd: int, body: bytes, at: int, path: str | Non
         _symtab(layout, body, at, path)
     elif cmd == LC_DYSYMTAB:
         _need(body, 80, "LC_DYSYMTAB", at, path)
-        fields = struct.unpack_from(layout.order + "6I", body, 8)
-        layout.dysymtab = Dysymtab(*fields, at=at)
+        ilocal, nlocal, iextdef, nextdef, iundef, nundef = struct.unpack_from(layout.order + "6I", body, 8)
+        layout.dysymtab = Dysymtab(ilocal, nlocal, iextdef, nextdef, iundef, nundef, at=at)
     elif cmd == LC_DYLD_INFO:
         _need(body, 48, "LC_DYLD_INFO", at, path)
         if layout.exports is None:  # LC_DYLD_EXPORTS_TRIE wins whichever comes first

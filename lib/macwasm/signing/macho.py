@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,7 +126,7 @@ def is_macho(first_bytes: bytes) -> bool:
     if head[:4] in _THIN:
         return True
     if head[:4] in _FAT and len(head) >= 8:
-        (count,) = struct.unpack(">I", head[4:8])
+        count: int = struct.unpack(">I", head[4:8])[0]
         return 0 < count <= MACHO_MAX_FAT_ARCHS
     return False
 
@@ -269,7 +270,8 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                offset=start + 16)
     base = start + header_size
     raw = bytes(data[base:base + sizeofcmds])
-    out = _Commands(layout=SliceLayout(start, size, order, is64))
+    layout = SliceLayout(start, size, order, is64)
+    out = _Commands(layout=layout)
     pos = 0
     for i in range(ncmds):
         at = base + pos
@@ -284,7 +286,7 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                    f"{sizeofcmds}", path=path, offset=at + 4)
         body = raw[pos:pos + cmdsize]
         cmd &= ~LC_REQ_DYLD
-        collect(out.layout, cmd, body, at, path)
+        collect(layout, cmd, body, at, path)
         if cmd == LC_CODE_SIGNATURE:
             _code_signature_command(out, body, order, at, size, path)
         elif cmd == LC_BUILD_VERSION and not out.has_build_version:
@@ -337,7 +339,7 @@ def slice_disagreements(slices: list[SliceFacts]) -> list[str]:
         def sig(s: SliceFacts, name: str) -> Any:
             return getattr(s.signature, name) if s.signature is not None else None
 
-        checks = [
+        checks: list[tuple[str, Callable[[SliceFacts], Any]]] = [
             ("signature kind", lambda s: s.signature.kind if s.signature else UNSIGNED),
             ("identifier", lambda s: sig(s, "identifier")),
             ("team id", lambda s: sig(s, "team_id")),

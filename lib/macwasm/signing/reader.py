@@ -159,7 +159,8 @@ def macho_filetype(buf: Any) -> int | None:
     order = _THIN_ORDER.get(head[:4])
     if order is None or len(head) < 16:
         return None
-    return struct.unpack_from(order + "I", head, 12)[0]
+    filetype: int = struct.unpack_from(order + "I", head, 12)[0]
+    return filetype
 
 
 def library_role(buf: Any) -> str | None:

@@ -22,7 +22,7 @@ from macwasm.wasm.core import CoreFacts, walk_core
 from macwasm.wasm.custom import read_custom_section
 from macwasm.wasm.header import COMPONENT_LAYER, COMPONENT_VERSION, CORE_VERSION, MAGIC
 from macwasm.wasm.model import Export, Import, Section, WasmInfo
-from macwasm.wasm.reader import Reader
+from macwasm.wasm.reader import Data, Reader
 
 SEC_CUSTOM = 0
 SEC_CORE_MODULE = 1
@@ -54,7 +54,7 @@ _CORE_SORT_MODULE = 0x11
 class _Walk:
     """What the section readers of one component share."""
 
-    data: bytes
+    data: Data
     info: WasmInfo
     depth: int
     nested_cores: list[CoreFacts]
@@ -64,7 +64,7 @@ class _Walk:
         return self.depth == 0
 
 
-def walk_component(data: bytes, start: int, end: int, info: WasmInfo, depth: int,
+def walk_component(data: Data, start: int, end: int, info: WasmInfo, depth: int,
                    nested_cores: list[CoreFacts], sections: list[Section] | None = None) -> list[Section]:
     """Walk one component whose preamble sits at ``data[start:start+8]``; return its own sections.
 

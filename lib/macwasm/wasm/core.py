@@ -43,7 +43,7 @@ from macwasm.limits import (
 )
 from macwasm.wasm.custom import read_custom_section
 from macwasm.wasm.model import Export, Import, Memory, Section, WasmInfo
-from macwasm.wasm.reader import Reader
+from macwasm.wasm.reader import Data, Reader
 
 # ------------------------------------------------------------------------------- section ids
 
@@ -141,7 +141,7 @@ class CoreFacts:
 class _Walk:
     """What the section readers of one core module share: the result, and the counts checked across sections."""
 
-    data: bytes
+    data: Data
     info: WasmInfo
     facts: CoreFacts
     label: str | None
@@ -151,7 +151,7 @@ class _Walk:
     data_seg_count: int | None = None
 
 
-def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | None,
+def walk_core(data: Data, start: int, end: int, info: WasmInfo, label: str | None,
               facts: CoreFacts | None = None) -> CoreFacts:
     """Walk the sections of a core module whose 8-byte header sits at ``data[start:start+8]``.
 

@@ -8,6 +8,8 @@ viewer; nested modules inside components therefore keep the offsets of the outer
 
 from __future__ import annotations
 
+import mmap
+
 from macwasm.errors import LIMIT, WasmFormatError
 from macwasm.limits import (
     WASM_MAX_LEB128_BYTES_U32,
@@ -16,13 +18,16 @@ from macwasm.limits import (
     WASM_MAX_STRING_SIZE,
 )
 
+#: what the readers walk: the file's bytes, or its read-only mapping (indexing and slicing alike)
+Data = bytes | mmap.mmap
+
 
 class Reader:
     """Reads ``data[pos:end]``; ``data`` is ``bytes`` or a read-only ``mmap`` (never copied whole)."""
 
     __slots__ = ("data", "end", "pos")
 
-    def __init__(self, data: bytes, pos: int, end: int) -> None:
+    def __init__(self, data: Data, pos: int, end: int) -> None:
         self.data = data
         self.pos = pos
         self.end = end
