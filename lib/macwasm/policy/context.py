@@ -59,8 +59,13 @@ class Context:
     def facts(self) -> dict[str, EntitlementFact | None]:
         return {k: lookup_entitlement(k, v) for k, v in self.present.items()}
 
+    @cached_property
+    def known(self) -> dict[str, EntitlementFact]:
+        """The present keys entitlements.csv has a row for (what :meth:`keys_where` chooses among)."""
+        return {k: f for k, f in self.facts.items() if f is not None}
+
     def keys_where(self, predicate: Any) -> list[str]:
-        return [k for k, f in self.facts.items() if f is not None and predicate(f)]
+        return [k for k, f in self.known.items() if predicate(f)]
 
     @cached_property
     def sysex_keys(self) -> list[str]:
@@ -77,7 +82,7 @@ class Context:
     @cached_property
     def ladder(self) -> list[str]:
         keys = self.keys_where(lambda f: f.jit_ladder is not None and f.platform == self.target.platform)
-        return sorted(keys, key=lambda k: self.facts[k].jit_ladder or 0)  # type: ignore[union-attr]
+        return sorted(keys, key=lambda k: self.known[k].jit_ladder or 0)
 
     # ---------------------------------------------------------------- product type
     @cached_property
@@ -100,7 +105,7 @@ class Context:
         """A system extension that may not JIT at all (DriverKit)."""
         if not self.sysex:
             return False
-        return (any(self.facts[k].sysex_allows_jit == NO for k in self.sysex_keys)  # type: ignore[union-attr]
+        return (any(self.known[k].sysex_allows_jit == NO for k in self.sysex_keys)
                 or self.ptype.allow_jit == NO)
 
     @cached_property
@@ -108,7 +113,7 @@ class Context:
         """A system extension whose right to JIT is not documented (no key settles it)."""
         if not self.sysex or self.jit_forbidden:
             return False
-        settled = any(self.facts[k].sysex_allows_jit == YES for k in self.sysex_keys)  # type: ignore[union-attr]
+        settled = any(self.known[k].sysex_allows_jit == YES for k in self.sysex_keys)
         return not settled and self.ptype.allow_jit == UNCONFIRMED
 
     # ---------------------------------------------------------------- runtimes

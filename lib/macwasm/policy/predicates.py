@@ -44,6 +44,7 @@ from macwasm.vocabulary import (
     FORM_PROFILE,
     LINKER_SIGNED,
     MACOS,
+    MAP_JIT,
     SIGNED,
     UNSIGNED,
 )
@@ -72,21 +73,21 @@ def _graded(grade: str) -> str:
 def sysex_relaxation(ctx: Context) -> Iterator[Hit]:
     if not ctx.sysex:
         return
-    bad = [k for k in ctx.relaxations if ctx.facts[k].sysex_tolerated != YES]  # type: ignore[union-attr]
+    bad = [k for k in ctx.relaxations if ctx.known[k].sysex_tolerated != YES]
     if bad:
         yield Hit({"keys": join(bad), "basis": ctx.basis}, remove=tuple(bad))
 
 
 @predicate("MW102")
 def sysex_jit_forbidden(ctx: Context) -> Iterator[Hit]:
-    tolerated = [k for k in ctx.relaxations if ctx.facts[k].sysex_tolerated == YES]  # type: ignore[union-attr]
+    tolerated = [k for k in ctx.relaxations if ctx.known[k].sysex_tolerated == YES]
     if tolerated and ctx.jit_forbidden:
         yield Hit({"keys": join(tolerated), "basis": ctx.basis}, remove=tuple(tolerated))
 
 
 @predicate("MW103")
 def sysex_jit_unsettled(ctx: Context) -> Iterator[Hit]:
-    tolerated = [k for k in ctx.relaxations if ctx.facts[k].sysex_tolerated == YES]  # type: ignore[union-attr]
+    tolerated = [k for k in ctx.relaxations if ctx.known[k].sysex_tolerated == YES]
     if tolerated and ctx.jit_unsettled:
         yield Hit({"keys": join(tolerated), "basis": ctx.basis}, confidence=UNCONFIRMED)
 
@@ -179,7 +180,7 @@ def weaker_jit_entitlement(ctx: Context) -> Iterator[Hit]:
            and set(c.unless_keys) & map_jit_keys
            for e in jits for c in e.caveats for a in ctx.arches):
         return  # the runtime's own caveat asks for allow-jit already (MW116)
-    weak = [k for k in ctx.ladder if ctx.facts[k].permits_strategy != "map-jit"]  # type: ignore[union-attr]
+    weak = [k for k in ctx.ladder if ctx.known[k].permits_strategy != MAP_JIT]
     if weak:
         grade = weakest(e.grade_of("strategy", ctx.arches) for e in jits)
         yield Hit({"runtime": join(e.runtime for e in jits), "arches": join(ctx.arches), "keys": join(weak),
@@ -192,7 +193,7 @@ def jit_ladder_multiple(ctx: Context) -> Iterator[Hit]:
     if len(ctx.ladder) < 2:
         return
     if not ctx.engines:
-        roles = join(f"{k} for engines that use {ctx.facts[k].permits_strategy}"  # type: ignore[union-attr]
+        roles = join(f"{k} for engines that use {ctx.known[k].permits_strategy}"
                      for k in ctx.ladder)
         yield Hit({"keys": join(ctx.ladder), "why": f"No runtime was given to say which it needs ({roles}).",
                    "keep": "what its engines need"})
@@ -518,7 +519,7 @@ def ios_jit(ctx: Context) -> Iterator[Hit]:
 def sandbox_key_without_sandbox(ctx: Context) -> Iterator[Hit]:
     by_required: dict[str, list[str]] = {}
     for key in ctx.keys_where(lambda f: bool(f.requires_key)):
-        required = ctx.facts[key].requires_key  # type: ignore[union-attr]
+        required = ctx.known[key].requires_key
         if required not in ctx.present:
             by_required.setdefault(required, []).append(key)
     for required, keys in by_required.items():

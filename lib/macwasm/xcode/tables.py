@@ -8,8 +8,9 @@ read here the way :mod:`macwasm.policy.tables` reads the policy tables (same che
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Any
 
 from macwasm.datafiles import check_value, int_value, read_rows, table_error, table_key
 from macwasm.policy.tables import runtimes
@@ -74,8 +75,8 @@ class EngineName:
         return kind == self.kind and fnmatch.fnmatchcase(name.lower(), self.pattern.lower())
 
 
-def _fields(cls: type) -> tuple[str, ...]:
-    return tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+def _fields(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 @lru_cache(maxsize=4)
