@@ -32,14 +32,10 @@ def test_product_types_are_the_rows_of_their_table(data_dir: Path) -> None:
     assert v.DEFAULT_PRODUCT_TYPE in rows and v.FRAMEWORK in rows and v.APP in rows
 
 
-def test_a_product_type_added_to_a_copy_of_the_table_is_known(tmp_path: Path, data_dir: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    for table in data_dir.glob("*.csv"):
-        shutil.copy(table, tmp_path / table.name)
-    text = (tmp_path / "product_types.csv").read_text()
+def test_a_product_type_added_to_a_copy_of_the_table_is_known(tables_copy: Path) -> None:
+    text = (tables_copy / "product_types.csv").read_text()
     app_row = next(line for line in text.splitlines() if line.startswith("app,"))
-    (tmp_path / "product_types.csv").write_text(text + app_row.replace("app,", "kiosk-app,", 1) + "\n")
-    monkeypatch.setenv("MACWASM_DATA", str(tmp_path))
+    (tables_copy / "product_types.csv").write_text(text + app_row.replace("app,", "kiosk-app,", 1) + "\n")
     assert "kiosk-app" in v.product_types() and "kiosk-app" in product_types()
     from macwasm.policy import check
 

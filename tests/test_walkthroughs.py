@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,12 +26,8 @@ SANDBOX = "com.apple.security.app-sandbox"
 
 
 @pytest.fixture
-def tables(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of every table, in force for the test (and for the CLI it starts)."""
-    for table in data_dir.glob("*.csv"):
-        shutil.copy(table, tmp_path / table.name)
-    monkeypatch.setenv("MACWASM_DATA", str(tmp_path))
-    return tmp_path
+def tables(tables_copy: Path) -> Path:
+    return tables_copy
 
 
 def _append(path: Path, rows: list[dict[str, str]]) -> None:
