@@ -103,6 +103,8 @@ def test_an_audit_cell_out_of_its_vocabulary_is_a_table_error() -> None:
 
     with pytest.raises(TableFormatError, match="hardened_runtime 'maybe' is not yes/no/empty"):
         row_target({"name": "x", "entitlements": "", "hardened_runtime": "maybe"}, lambda cell: {})
+    with pytest.raises(TableFormatError, match="signature_kind 'adhock' is not one of unsigned, adhoc"):
+        row_target({"name": "x", "entitlements": "", "signature_kind": "adhock"}, lambda cell: {})
 
 
 def test_cli_says_which_option_is_wrong(cli) -> None:

@@ -22,7 +22,16 @@ from macwasm.policy.checker import CheckOptions
 from macwasm.policy.engine import Finding, TargetResult, evaluate, finding_order, verdict_of
 from macwasm.policy.tables import rules
 from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type, split_runtimes
-from macwasm.vocabulary import DEFAULT_ARCH, DEFAULT_DISTRIBUTION, DEFAULT_PLATFORM, FAIL, FORM_TABLE, UNJUDGED, WARN
+from macwasm.vocabulary import (
+    DEFAULT_ARCH,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_PLATFORM,
+    FAIL,
+    FORM_TABLE,
+    SIGNATURE_KINDS,
+    UNJUDGED,
+    WARN,
+)
 
 #: columns that decide a verdict (``name`` only labels the row)
 KEY_COLUMNS = ("product_type", "platform", "distribution", "runtime", "arch", "module_source", "module_kind",
@@ -49,6 +58,13 @@ def read_table(path: str, *, data: bytes | None = None) -> pd.DataFrame:
     if missing:
         raise TableFormatError(f"missing column(s) {', '.join(missing)}", path=path)
     return frame
+
+
+def _signature_kind(value: str) -> str | None:
+    """A ``signature_kind`` cell: empty (not said) or one of the signature kinds."""
+    if value and value not in SIGNATURE_KINDS:
+        raise TableFormatError(f"signature_kind {value!r} is not one of {', '.join(SIGNATURE_KINDS)}")
+    return value or None
 
 
 def _flag(column: str, value: str) -> bool | None:
@@ -96,7 +112,7 @@ def row_target(row: Mapping[str, str], entitlements: Callable[[str], dict[str, A
     ptype, basis = resolve_product_type(opts.product_type, None, ents)
     name = cell("name", "(unnamed)")
     return Target(name=name, subject=name, product_type=ptype, product_type_basis=basis, entitlements=ents,
-                  input_form=FORM_TABLE, signature_kind=cell("signature_kind") or None,
+                  input_form=FORM_TABLE, signature_kind=_signature_kind(cell("signature_kind")),
                   hardened_runtime=_flag("hardened_runtime", cell("hardened_runtime")),
                   has_profile=_flag("has_profile", cell("has_profile")),
                   has_timestamp=_flag("has_timestamp", cell("has_timestamp")), **opts.base())
