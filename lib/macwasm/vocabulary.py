@@ -73,6 +73,8 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
+#: what ``--fail-on`` takes: the lowest severity that fails a run
+FAIL_ON = (ERROR, WARNING)
 
 PASS = "pass"
 WARN = "warn"

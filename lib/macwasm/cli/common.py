@@ -15,14 +15,16 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from macwasm.cli import config as project
 from macwasm.errors import INTERNAL, InputError, InstallationError, MacwasmError, UsageError
 from macwasm.inputs import InputItem
 from macwasm.report.emit import printable
 from macwasm.report.formats import RenderOptions, default_format, format_help, formats, output_format
-from macwasm.vocabulary import ERROR, FAIL, NOT_A_FINDING, WARN, WARNING
+from macwasm.vocabulary import ERROR, FAIL, FAIL_ON, NOT_A_FINDING, WARN, WARNING
+
+if TYPE_CHECKING:
+    from macwasm.cli.config import ProjectConfig
 
 #: every input readable and well-formed (and, for ``check``, no error finding)
 EXIT_OK = 0
@@ -120,7 +122,7 @@ def add_sarif_root_option(parser: argparse.ArgumentParser) -> None:
 def add_gating_options(parser: argparse.ArgumentParser) -> None:
     """``--fail-on``, ``--exit-zero`` and ``--ignore``: what makes the exit code 1 (the defaults: pyproject.toml's
     ``[tool.macwasm]``, else error findings only)."""
-    parser.add_argument("--fail-on", choices=project.FAIL_ON, default=None,
+    parser.add_argument("--fail-on", choices=FAIL_ON, default=None,
                         help="the lowest finding severity that makes the exit code 1 (default: error, or "
                         "[tool.macwasm] fail_on)")
     parser.add_argument("--exit-zero", action="store_true",
@@ -175,11 +177,13 @@ def gate(args: argparse.Namespace) -> Gate:
                 ignore=ignored_rules(ignore))
 
 
-def settings_of(args: argparse.Namespace) -> project.ProjectConfig:
-    """``[tool.macwasm]`` of the nearest pyproject.toml, read once per command line."""
+def settings_of(args: argparse.Namespace) -> ProjectConfig:
+    """``[tool.macwasm]`` of the nearest pyproject.toml, read once per command line (tomllib only then)."""
+    from macwasm.cli import config
+
     found = getattr(args, "_project", None)
-    if not isinstance(found, project.ProjectConfig):
-        found = project.load()
+    if not isinstance(found, config.ProjectConfig):
+        found = config.load()
         args._project = found
     return found
 

@@ -26,14 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from macwasm.errors import UsageError
-from macwasm.vocabulary import ARCH_CHOICES, DISTRIBUTIONS, product_types
+from macwasm.vocabulary import ARCH_CHOICES, DISTRIBUTIONS, FAIL_ON, product_types
 
 FILE = "pyproject.toml"
 #: the table's keys, each with the option it stands for
 KEYS = {"product_type": "--product-type", "runtime": "--runtime", "arch": "--arch",
         "distribution": "--distribution", "ignore": "--ignore", "fail_on": "--fail-on"}
-#: what --fail-on takes: the lowest severity that makes the exit code 1
-FAIL_ON = ("error", "warning")
 
 
 @dataclass(frozen=True)
