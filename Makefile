@@ -51,8 +51,10 @@ demo: install-cli
 
 test: install sysdeps lint test-py test-nb
 
+# ruff everywhere; mypy strict on lib/ (its settings: [tool.mypy] in pyproject.toml)
 lint: install
 	$(VENV)/bin/ruff check lib tests benchmarks scripts setup.py
+	$(VENV)/bin/mypy
 
 test-py: install
 	$(PY) -m pytest tests -q

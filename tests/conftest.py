@@ -42,3 +42,14 @@ def run_cli(*args: str, input_bytes: bytes | None = None, cwd: Path | None = Non
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def tables_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of every fact table, in force (``MACWASM_DATA``) for the test and the CLI it starts."""
+    import shutil
+
+    for table in DATA.glob("*.csv"):
+        shutil.copy(table, tmp_path / table.name)
+    monkeypatch.setenv("MACWASM_DATA", str(tmp_path))
+    return tmp_path

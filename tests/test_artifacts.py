@@ -154,6 +154,21 @@ def test_zip_names_that_leave_the_archive_are_refused_and_noted(tmp_path: Path, 
     assert any(why in n for n in read_signing_facts(f"{archive}!/tool").notes)
 
 
+def test_an_archive_refusing_many_names_keeps_artifact_max_notes_and_counts_the_rest(tmp_path: Path) -> None:
+    from macwasm.limits import ARTIFACT_MAX_NOTES
+
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("tool", B.macho(identifier="com.example.tool", team=B.TEAM))
+        for i in range(ARTIFACT_MAX_NOTES + 50):
+            zf.writestr(f"../evil{i}", b"x")
+    facts = access.open_artifact(str(archive)).facts
+    assert len(facts.notes) == ARTIFACT_MAX_NOTES and facts.notes_dropped == 50
+    assert facts.to_dict()["notes"][-1] == f"50 more notes not shown (limit {ARTIFACT_MAX_NOTES})"
+    notes = read_signing_facts(f"{archive}!/tool").notes
+    assert notes[-1].endswith(f"50 more notes not shown (limit {ARTIFACT_MAX_NOTES})")
+
+
 def test_zip_duplicate_entries_are_noted(tmp_path: Path) -> None:
     archive = tmp_path / "dup.zip"
     with zipfile.ZipFile(archive, "w") as zf, pytest.warns(UserWarning):

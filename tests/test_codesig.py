@@ -7,7 +7,7 @@ import struct
 import macho_builders as mb
 import pytest
 
-from macwasm.errors import LIMIT, DerFormatError, MachOFormatError
+from macwasm.errors import LIMIT, MachOFormatError
 from macwasm.limits import MACHO_MAX_IDENTIFIER_LENGTH, MACHO_MAX_SIGNATURE_BLOBS
 from macwasm.signing.macho import read_macho, slice_disagreements
 
@@ -191,9 +191,10 @@ def test_xml_entitlements_that_are_not_a_dictionary() -> None:
     assert "dictionary" in err.reason
 
 
-def test_malformed_der_raises_der_error_with_absolute_offset() -> None:
+def test_malformed_der_raises_the_macho_error_with_the_absolute_offset() -> None:
     data = mb.thin("arm64", mb.signature(der=b"\x70\x05\x02\x01\x01\xb0\x09"))
-    err = error(data, DerFormatError)
+    err = error(data, MachOFormatError)  # the DER reader's fault, wrapped: one error class per reader
+    assert err.reason.startswith("DER entitlements blob: ")
     der_at = mb.SIG_OFFSET + data[mb.SIG_OFFSET:].index(struct.pack(">I", mb.CSMAGIC_EMBEDDED_DER_ENTITLEMENTS))
     assert err.offset == der_at + 8 + 6  # the inner length byte
 
@@ -296,3 +297,10 @@ def test_code_directory_too_short_or_too_old() -> None:
 
 def test_signature_region_smaller_than_a_superblob_header() -> None:
     assert "too small" in bad_signature(b"\xfa\xde\x0c\xc0").reason
+
+
+def test_slot_names_name_every_slot_the_reader_checks() -> None:
+    from macwasm.signing import codesig
+
+    assert set(codesig.SLOT_MAGIC) <= set(codesig.SLOT_NAMES)
+    assert codesig.SLOT_NAMES[codesig.CSSLOT_DER_ENTITLEMENTS] == "entitlements (DER)"

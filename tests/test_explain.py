@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from macwasm.errors import LIMIT, LogFormatError, MacwasmError, TableFormatError
 from macwasm.limits import LOG_MAX_JSON_DEPTH, LOG_MAX_LINE_LENGTH, LOG_MAX_MATCHES_PER_LINE
-from macwasm.policy.diagnostics import COLUMNS, CONFIDENCES, load_diagnostics, parse_diagnostics
+from macwasm.policy.diagnostics import COLUMNS, load_diagnostics, parse_diagnostics
 from macwasm.policy.explain import KIND_IPS, KIND_LOG, KIND_NOTARY, explain, explain_file
+from macwasm.vocabulary import GRADES
 
 #: the module itself (a package __init__ may re-export the function under the same name)
 explain_module = importlib.import_module("macwasm.policy.explain")
@@ -107,7 +108,7 @@ def test_table_has_the_documented_columns_and_values(data_dir):
     assert tuple(header.split(",")) == COLUMNS
     assert len(TABLE) >= 35
     for dx in TABLE:
-        assert dx.confidence in CONFIDENCES
+        assert dx.grade in GRADES
         assert dx.reference.startswith("https://"), dx.id
         assert dx.source and dx.meaning and dx.fix, dx.id
         assert dx.rule_id is None or re.fullmatch(r"MW\d{3}", dx.rule_id), dx.id
@@ -132,13 +133,13 @@ def test_every_row_recognises_a_line_built_from_its_pattern(dx):
 
 def test_table_errors_name_the_row():
     head = ",".join(COLUMNS) + "\n"
-    good = "DX001,ASP,ASP: x <pid>,m,f,https://e,s,verified,\n"
+    good = "DX001,ASP,ASP: x <pid>,m,f,https://e,s,apple,\n"
     assert len(parse_diagnostics(head + good)) == 1
     bad_rows = {
-        "confidence": good.replace("verified", "probably"),
-        "touching placeholders": "DX001,ASP,a <pid><path>,m,f,https://e,s,verified,\n",
+        "grade": good.replace("apple", "probably"),
+        "touching placeholders": "DX001,ASP,a <pid><path>,m,f,https://e,s,apple,\n",
         "duplicate id": good + good,
-        "no literal": "DX001,ASP,<path>,m,f,https://e,s,verified,\n",
+        "no literal": "DX001,ASP,<path>,m,f,https://e,s,apple,\n",
         "where": good.replace(",ASP,", ",syslogd,"),
     }
     for what, rows in bad_rows.items():
@@ -162,7 +163,7 @@ def test_forum_thread_line_yields_all_three_messages_with_captures():
         "reason": RELAXATION,  # cut where the ASP message starts
     }
     assert asp.captures == {"pid": 85453, "path": "/Applications/xxxx.app/Contents/MacOS/xxxx"}
-    assert {m.confidence for m in report.matches} == {"verified"}
+    assert {m.grade for m in report.matches} == {"apple"}
     assert (report.recognised, report.unrecognised, report.total_lines) == (1, 0, 1)
 
 
@@ -180,7 +181,7 @@ def test_the_specific_amfi_row_wins_over_the_generic_one():
     generic = explain("AMFI: When validating /x: Something new in macOS 27")
     assert generic.ids == ["DX112"]
     assert generic.matches[0].captures == {"path": "/x", "reason": "Something new in macOS 27"}
-    assert generic.matches[0].confidence == "inferred"
+    assert generic.matches[0].grade == "inferred"
 
 
 def test_quinn_taskgated_example_and_keys_lists():
@@ -416,7 +417,7 @@ def test_cli_json_for_the_notary_sample(cli, data_dir):
     assert [m["id"] for m in doc["matches"]] == SAMPLES["notarytool-log.json"][1]
     assert doc["summary"]["recognised"] == 6 and doc["summary"]["unrecognised"] == 1
     first = doc["matches"][1]
-    assert set(first) >= {"line_no", "id", "where", "meaning", "fix", "reference", "captures", "confidence"}
+    assert set(first) >= {"line_no", "id", "where", "meaning", "fix", "reference", "captures", "grade"}
     assert first["captures"]["architecture"] == "arm64"
 
 

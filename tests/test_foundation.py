@@ -10,7 +10,7 @@ import pytest
 
 from macwasm.errors import IO, LIMIT, InputError, WasmFormatError
 from macwasm.inputs import iter_inputs, open_readonly
-from macwasm.report.emit import emit
+from macwasm.report.emit import write_jsonl, write_table
 
 
 def test_error_message_names_path_offset_and_reason():
@@ -69,10 +69,10 @@ def test_iter_inputs_recurses_sorted_and_does_not_follow_symlinked_dirs(tmp_path
 def test_emit_formats():
     records = [{"path": "b", "n": 2}, {"path": "a", "n": None}]
     out = io.StringIO()
-    emit(records, "jsonl", out, [])
+    write_jsonl(records, out)
     assert [json.loads(line) for line in out.getvalue().splitlines()] == records
     out = io.StringIO()
-    emit(records, "table", out, [("PATH", lambda r: r["path"]), ("N", lambda r: r["n"])])
+    write_table(records, out, [("PATH", lambda r: r["path"]), ("N", lambda r: r["n"])])
     assert out.getvalue().splitlines() == ["PATH  N", "----  -", "b     2", "a     -"]
 
 
@@ -87,12 +87,12 @@ def test_a_fifo_named_like_a_module_is_refused_not_waited_on(tmp_path):
 def test_non_utf8_file_names_are_printed_as_escapes_not_crashes():
     name = os.fsdecode(b"bad-\xff.wasm")  # a lone surrogate, as Python sees such a name
     out = io.StringIO()
-    emit([{"path": name}], "jsonl", out, [])
+    write_jsonl([{"path": name}], out)
     text = out.getvalue()
     text.encode("utf-8")  # must not raise
     assert "bad-" in text and "\\udcff" in text
     out = io.StringIO()
-    emit([{"path": name}], "table", out, [("PATH", lambda r: r["path"])])
+    write_table([{"path": name}], out, [("PATH", lambda r: r["path"])])
     out.getvalue().encode("utf-8")
 
 

@@ -84,6 +84,9 @@ def test_the_wheel_and_the_sdist_carry_every_table_and_the_licence(dists: dict[s
         names = whl.namelist()
     assert sorted(n.removeprefix("macwasm/data/") for n in names if n.startswith("macwasm/data/")) == tables
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    from macwasm.report.schema import COMMANDS
+
+    assert {f"macwasm/schemas/{c}.schema.json" for c in COMMANDS} <= set(names)  # the published JSON Schemas
     import tarfile
 
     with tarfile.open(dists["sdist"]) as sd:

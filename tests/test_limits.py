@@ -23,3 +23,13 @@ def test_every_documented_limit_is_positive_and_has_a_source():
     assert len(names) == len(set(names)), "a limit is documented twice"
     for lim in limits.LIMITS:
         assert lim.value > 0 and lim.unit and lim.caps and lim.source, lim
+
+
+def test_every_limit_is_used_by_name_where_it_applies():
+    """Changing a limit is one edit in limits.py: each cap is read by name (never repeated as a literal)."""
+    from pathlib import Path
+
+    lib = Path(limits.__file__).resolve().parent
+    sources = "\n".join(p.read_text() for p in lib.rglob("*.py") if p.name != "limits.py")
+    unused = [lim.name for lim in limits.LIMITS if lim.name not in sources]
+    assert not unused, f"limits no reader uses: {unused}"

@@ -14,7 +14,9 @@ def test_check_entitlements_only_json_contract(cli) -> None:
     proc = cli("check", "--entitlement", ES, "--entitlement", UNS, "--runtime", "wasmtime", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     (record,) = json.loads(proc.stdout)
-    assert set(record) == {"target", "product_type", "verdict", "findings"}
+    assert set(record) == {"schema_version", "target", "product_type", "verdict", "findings", "error",
+                           "error_category", "error_offset"}
+    assert record["schema_version"] == 1 and record["error"] is None
     assert record["verdict"] == "fail" and record["product_type"] == "endpoint-security-extension"
     for f in record["findings"]:
         assert {"rule_id", "severity", "message", "fix", "reference", "subject"} <= set(f)

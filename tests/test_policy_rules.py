@@ -94,14 +94,14 @@ def test_error_resting_on_unconfirmed_runtime_fact_is_a_marked_warning() -> None
     result = evaluate(T(flags(JIT, WRITE_ALLOWLIST), runtime="javascriptcore", arch="arm64"))
     finding = next(f for f in result.findings if f.rule_id == "MW118")
     assert finding.severity == "warning"
-    assert "UNCONFIRMED" in finding.message and finding.confidence == "unconfirmed"
+    assert "UNCONFIRMED" in finding.message and finding.grade == "unconfirmed"
 
 
 def test_findings_show_the_grade_of_the_facts_they_rest_on() -> None:
     result = evaluate(T(flags(JIT), runtime="v8"))  # V8's own allocator drops MAP_JIT on Intel (code)
     finding = next(f for f in result.findings if f.rule_id == "MW111")
     assert "x86_64" in finding.message and "arm64" not in finding.message and "evidence: code" in finding.message
-    assert finding.confidence == "apple" and finding.severity == "error"  # Apple's rule, a code fact: the weaker
+    assert finding.grade == "apple" and finding.severity == "error"  # Apple's rule, a code fact: the weaker
 
 
 def test_plain_app_plist_with_interpreter_passes() -> None:

@@ -206,7 +206,8 @@ def test_without_an_id_the_commands_list_everything(cli) -> None:
     assert listed.returncode == 0
     assert all(rule_id in listed.stdout for rule_id in rules())
     names = json.loads(cli("runtime", "--format", "json").stdout)
-    assert names == list(runtimes())
+    assert names["runtimes"] == list(runtimes()) and names["schema_version"] == 1
+    assert cli("rule", "-q").stdout.splitlines() == list(rules())
     assert all(name in cli("runtime").stdout for name in runtimes())
 
 

@@ -124,6 +124,19 @@ def test_every_rule_help_is_rendered_and_points_somewhere() -> None:
     assert mw101.startswith("Remove the keys named in the result from this binary.")
 
 
+def test_every_placeholder_of_a_fix_has_its_own_neutral_words() -> None:
+    """A rule's page and SARIF's help say what each finding fills in, in words written for it (not
+    "the needed named in the result"): a placeholder added to a fix without its words fails here."""
+    import string
+
+    from macwasm.report.sarif import NEUTRAL_VALUES
+
+    used = {name for r in rules().values() for _, name, _, _ in string.Formatter().parse(r.fix)
+            if name and name != "log_message" and not name.endswith("_hint")}
+    assert used <= set(NEUTRAL_VALUES), sorted(used - set(NEUTRAL_VALUES))
+    assert neutral_fix(rules()["MW110"]).startswith("Add the entitlement named in the result, or")
+
+
 @pytest.mark.parametrize("form", ["plist-inside", "plist-outside", "bundle", "folder", "sarif-root"])
 def test_check_sarif_meets_code_scanning_rules_for_every_input_form(cli, repo: Path, tmp_path: Path,
                                                                      form: str) -> None:

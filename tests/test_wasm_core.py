@@ -324,3 +324,11 @@ def test_partial_result_is_attached_to_the_error():
     err = raises(data, "malformed export kind")
     assert err.info.well_formed is False and [s.name for s in err.info.sections] == ["type", "export"]
     assert err.info.error.startswith("at offset 0x")
+
+
+def test_every_section_id_has_a_name_a_rank_and_a_reader() -> None:
+    from macwasm.wasm import component, core
+
+    assert set(core.SECTION_NAMES) - {core.SEC_CUSTOM} == set(core.SECTION_RANK) == set(core.SECTION_READERS)
+    assert sorted(core.SECTION_RANK.values()) == list(range(1, len(core.SECTION_RANK) + 1))
+    assert set(component.SECTION_READERS) <= set(component.SECTION_NAMES)

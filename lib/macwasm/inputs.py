@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from macwasm.errors import IO, LIMIT, InputError, MacwasmError
-from macwasm.limits import WALK_MAX_DEPTH
+from macwasm.limits import INPUT_MMAP_THRESHOLD, WALK_MAX_DEPTH
 
 #: how a member of an artifact is named: ``app.zip!/X.app`` (macwasm.artifacts.tree names it too)
 ARTIFACT_SEPARATOR = "!/"
@@ -71,7 +71,7 @@ def open_readonly(path: str | os.PathLike[str], *, max_size: int) -> Iterator[by
         if size > max_size:
             raise InputError(f"file is {size} bytes, larger than the limit of {max_size} bytes",
                              path=name, offset=max_size, category=LIMIT)
-        if size < 64 * 1024:
+        if size < INPUT_MMAP_THRESHOLD:
             try:
                 data = os.read(fd, size + 1)
             except OSError as exc:

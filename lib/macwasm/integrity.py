@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from macwasm.errors import MacwasmError
+from macwasm.errors import LIMIT, IntegrityError, MacwasmError
 from macwasm.inputs import open_readonly
 from macwasm.limits import INTEGRITY_MAX_KEY_SIZE, INTEGRITY_MAX_SIGNATURE_SIZE, WASM_MAX_FILE_SIZE
 
@@ -38,10 +38,6 @@ ED25519_SIGNATURE_SIZE = 64
 #: result statuses
 VERIFIED = "verified"
 BAD_SIGNATURE = "bad-signature"
-
-
-class IntegrityError(MacwasmError):
-    """A key, signature or module handed to the integrity check cannot be used (not: does not verify)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ def load_public_key(data: bytes, *, path: str | None = None) -> Ed25519PublicKey
     data = bytes(data)
     if len(data) > INTEGRITY_MAX_KEY_SIZE:
         raise IntegrityError(f"public key is {len(data)} bytes, larger than the limit of {INTEGRITY_MAX_KEY_SIZE}",
-                             path=path, offset=INTEGRITY_MAX_KEY_SIZE, category="limit")
+                             path=path, offset=INTEGRITY_MAX_KEY_SIZE, category=LIMIT)
     if data.lstrip().startswith(b"-----BEGIN"):
         try:
             key = serialization.load_pem_public_key(data)
@@ -96,7 +92,7 @@ def load_signature(data: bytes, *, path: str | None = None) -> bytes:
     data = bytes(data)
     if len(data) > INTEGRITY_MAX_SIGNATURE_SIZE:
         raise IntegrityError(f"signature is {len(data)} bytes, larger than the limit of {INTEGRITY_MAX_SIGNATURE_SIZE}",
-                             path=path, offset=INTEGRITY_MAX_SIGNATURE_SIZE, category="limit")
+                             path=path, offset=INTEGRITY_MAX_SIGNATURE_SIZE, category=LIMIT)
     if len(data) == ED25519_SIGNATURE_SIZE:
         return data
     text = data.strip()

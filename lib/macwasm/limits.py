@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 
@@ -128,6 +129,7 @@ LOG_MAX_JSON_SIZE = 16 * MiB
 LOG_MAX_JSON_DEPTH = 64
 LOG_MAX_MATCHES_PER_LINE = 16
 LOG_MAX_UNRECOGNISED_SAMPLES = 5
+LOG_MAX_QUOTE_LENGTH = 500
 
 LIMITS.extend([
     Limit("LOG_MAX_SIZE", LOG_MAX_SIZE, "bytes", "one log, crash report or notarization log given to explain", "ours"),
@@ -144,6 +146,9 @@ LIMITS.extend([
           "ours (the forum thread's pasted line holds 3)"),
     Limit("LOG_MAX_UNRECOGNISED_SAMPLES", LOG_MAX_UNRECOGNISED_SAMPLES, "lines",
           "unrecognised lines quoted in a report (all are counted)", "ours"),
+    Limit("LOG_MAX_QUOTE_LENGTH", LOG_MAX_QUOTE_LENGTH, "characters",
+          "of a matched or unrecognised line quoted in a report (the rest is cut and marked with an ellipsis)",
+          "ours (a crash report's longest real lines are a few hundred characters)"),
 ])
 
 # --- BUNDLE: the .app / .appex / .systemextension / .dext / .xpc walker (signing/bundle.py). Real app bundles
@@ -187,6 +192,7 @@ DER_MAX_DEPTH = 64
 DER_MAX_VALUES = 200_000
 DER_MAX_LENGTH_BYTES = 4
 DER_MAX_INTEGER_BYTES = 9
+MACHO_CODE_DIRECTORY_HEAD = 128
 
 LIMITS.extend([
     Limit("MACHO_MAX_FAT_ARCHS", MACHO_MAX_FAT_ARCHS, "slices", "architectures a fat header may claim",
@@ -208,6 +214,9 @@ LIMITS.extend([
           "ours (4 bytes address any blob a 32-bit SuperBlob can hold)"),
     Limit("DER_MAX_INTEGER_BYTES", DER_MAX_INTEGER_BYTES, "bytes", "one DER INTEGER",
           "plist integers are 64-bit (unsigned 2^64-1 needs 9 bytes)"),
+    Limit("MACHO_CODE_DIRECTORY_HEAD", MACHO_CODE_DIRECTORY_HEAD, "bytes",
+          "of a CodeDirectory copied to read its header fields (its hashes are never copied)",
+          "cs_blobs.h: the largest header (version 0x20600, with the linkage fields) is 104 bytes"),
 ])
 
 # --- WALK: folders given on the command line (inputs.walk_folder), searched for modules or signing inputs.
@@ -217,6 +226,28 @@ WALK_MAX_DEPTH = 256
 LIMITS.append(Limit("WALK_MAX_DEPTH", WALK_MAX_DEPTH, "levels",
                     "folder levels searched below a PATH argument (deeper folders are reported, not searched)",
                     "ours (real trees are < 30 deep; Python's recursion limit is 1,000)"))
+
+# --- INPUT: how a file named on the command line is opened and told apart (inputs.py, signing/reader.py,
+# signing/codesign_text.py). Small files are read whole with one read; larger ones are mapped read-only, so a
+# reader slices only the bytes it needs. The form of a file (plist, codesign output, profile, Mach-O) is told
+# from its first bytes: a pasted transcript may carry a few KB of other text before the plist.
+INPUT_MMAP_THRESHOLD = 64 * KiB
+INPUT_SNIFF_WINDOW = 8 * KiB
+
+LIMITS.extend([
+    Limit("INPUT_MMAP_THRESHOLD", INPUT_MMAP_THRESHOLD, "bytes",
+          "files smaller than this are read with one read(); larger ones are mapped read-only",
+          "ours (below a few pages a read is cheaper than a mapping)"),
+    Limit("INPUT_SNIFF_WINDOW", INPUT_SNIFF_WINDOW, "bytes",
+          "of a file's start examined to tell its form (plist, codesign output, DER, profile, Mach-O)",
+          "ours (codesign -d prints a few lines before the plist; a profile's CMS OID sits in its first 64 bytes)"),
+])
+
+# --- AUDIT: a table of targets read from standard input (`audit -`) is held in memory once, for pandas and for the
+# rows' line numbers; a file is read by pandas in place. A million-row fleet table is about 200 MB.
+AUDIT_MAX_STDIN_SIZE = 4 * GiB
+LIMITS.append(Limit("AUDIT_MAX_STDIN_SIZE", AUDIT_MAX_STDIN_SIZE, "bytes", "a table of targets read from standard "
+                    "input by `audit -`", "ours (a million-row table is about 200 MB)"))
 
 # --- XCODE: Xcode projects, workspaces and .xcconfig files read by `check X.xcodeproj` (xcode/). The largest real
 # project.pbxproj files (generated ones of big apps) run to a few MB and a few hundred thousand objects; they nest

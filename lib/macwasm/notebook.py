@@ -459,7 +459,7 @@ def findings_table(result: Any, *, info: bool = True, subject: bool = False) -> 
     for f in result.findings:
         if f.severity == "info" and not info:
             continue
-        row = {"rule": f.rule_id, "severity": f.severity, "grade": f.confidence, "message": f.message}
+        row = {"rule": f.rule_id, "severity": f.severity, "grade": f.grade, "message": f.message}
         if subject:
             row["file"] = rel(f.subject) if f.subject else "-"
         rows.append(row)

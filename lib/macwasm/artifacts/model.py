@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from macwasm.limits import ARTIFACT_MAX_NOTES
+
 FORMATS = ("zip", "pkg")
 
 
@@ -72,6 +74,21 @@ class ArtifactFacts:
     distribution: DistributionFacts | None = None
     signer: str | None = None  # a flat pkg's leaf certificate subject (not verified); None: unsigned or a zip
     notes: list[str] = field(default_factory=list)
+    #: notes past ARTIFACT_MAX_NOTES, counted and not kept (a crafted archive may refuse a million names)
+    notes_dropped: int = 0
+
+    def note(self, text: str) -> None:
+        """Keep a note, up to ``ARTIFACT_MAX_NOTES``; the rest are counted."""
+        if len(self.notes) < ARTIFACT_MAX_NOTES:
+            self.notes.append(text)
+        else:
+            self.notes_dropped += 1
+
+    @property
+    def all_notes(self) -> list[str]:
+        """The notes kept, and how many were not, in one list."""
+        more = [f"{self.notes_dropped} more notes not shown (limit {ARTIFACT_MAX_NOTES})"] if self.notes_dropped else []
+        return [*self.notes, *more]
 
     def package_of(self, path: str) -> PackageFacts | None:
         """The package whose payload holds tree path ``path``."""
@@ -92,10 +109,10 @@ class ArtifactFacts:
         if self.format == "pkg":
             out.append(f"{self.path}: signed by {self.signer} (certificate not verified)" if self.signer
                        else f"{self.path}: the package is not signed (productsign)")
-        out.extend(f"{self.path}: {n}" for n in self.notes)
+        out.extend(f"{self.path}: {n}" for n in self.all_notes)
         return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "format": self.format, "packages": [p.to_dict() for p in self.packages],
                 "distribution": self.distribution.to_dict() if self.distribution else None,
-                "signer": self.signer, "notes": list(self.notes)}
+                "signer": self.signer, "notes": self.all_notes}

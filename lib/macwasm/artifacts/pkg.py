@@ -42,7 +42,7 @@ class _State:
     entries: int = 0
 
     def note(self, text: str) -> None:
-        self.facts.notes.append(text)
+        self.facts.note(text)
 
     def add(self, path: str, node: Node) -> None:
         self.entries += 1
@@ -57,8 +57,9 @@ class _State:
 def read_pkg(fd: int, size: int, shown: str, budget: Budget) -> tuple[Index, ArtifactFacts]:
     """The tree and the facts of a flat package (component or product archive)."""
     archive = read_xar(fd, size, shown)
-    state = _State(shown, fd, Index(), budget, KeepBudget(), ArtifactFacts(shown, "pkg", signer=archive.signer,
-                                                                           notes=list(archive.notes)))
+    state = _State(shown, fd, Index(), budget, KeepBudget(), ArtifactFacts(shown, "pkg", signer=archive.signer))
+    for note in archive.notes:
+        state.note(note)
     components = _components(archive)
     if len(components) > ARTIFACT_MAX_PACKAGES:
         raise ArtifactError(f"more than {ARTIFACT_MAX_PACKAGES} component packages", path=shown, category=LIMIT)

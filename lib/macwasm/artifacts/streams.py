@@ -18,7 +18,8 @@ import lzma
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Protocol
 
 from macwasm.errors import LIMIT, ArtifactError
 from macwasm.limits import ARTIFACT_MAX_EXPANDED_SIZE, ARTIFACT_MAX_RATIO, ARTIFACT_RATIO_FLOOR, MiB
@@ -28,6 +29,16 @@ GZIP_MAGIC = b"\x1f\x8b"
 XZ_MAGIC = b"\xfd7zXZ\x00"
 BZIP2_MAGIC = b"BZh"
 PBZX_MAGIC = b"pbzx"
+
+
+class _Decompressor(Protocol):
+    """What lzma's and bz2's decompressors have in common (the piecewise interface ``_unpack`` drives)."""
+
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def needs_input(self) -> bool: ...
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
 
 
 class Budget:
@@ -177,7 +188,8 @@ def inflate(pieces: Iterator[bytes], ratio: Ratio, *, wbits: int = zlib.MAX_WBIT
                             offset=ratio.consumed) from None
 
 
-def _unpack(pieces: Iterator[bytes], ratio: Ratio, make: type, errors: tuple[type[BaseException], ...],
+def _unpack(pieces: Iterator[bytes], ratio: Ratio, make: Callable[[], _Decompressor],
+            errors: tuple[type[BaseException], ...],
             kind: str) -> Iterator[bytes]:
     """xz or bzip2 output in pieces: the decompressor's ``max_length`` keeps each piece small."""
     d = make()

@@ -25,7 +25,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from macwasm.errors import LIMIT, ArtifactError
 from macwasm.inputs import ARTIFACT_SEPARATOR, open_readonly
@@ -332,7 +332,12 @@ class SparseView:
     def __len__(self) -> int:
         return self.size
 
-    def __getitem__(self, key: Any) -> Any:
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+    @overload
+    def __getitem__(self, key: slice) -> bytes: ...
+
+    def __getitem__(self, key: int | slice) -> int | bytes:
         if isinstance(key, int):
             return self[key:key + 1][0]
         start, stop, step = key.indices(self.size)

@@ -155,7 +155,7 @@ def _files(toc: Element, base: str, size: int, heap: int, shown: str, archive: X
         name, problem = clean_name(raw)
         if problem is None and (not name or "/" in name):
             problem = "a xar name must be one path component"
-        if problem is not None:
+        if problem is not None or name is None:
             archive.notes.append(f"{printable_name(raw)!r}: {problem}; not read")
             continue
         path = f"{folder}/{name}" if folder else name

@@ -82,7 +82,7 @@ def read_zip(fh: BinaryIO, size: int, shown: str, budget: Budget) -> tuple[Index
         raw = info.filename
         name, problem = clean_name(raw)
         if problem is not None:
-            facts.notes.append(f"{printable_name(raw)!r}: {problem}; not read")
+            facts.note(f"{printable_name(raw)!r}: {problem}; not read")
             continue
         if not name:
             continue
@@ -101,12 +101,12 @@ def read_zip(fh: BinaryIO, size: int, shown: str, budget: Budget) -> tuple[Index
             node = Node(FILE, info.file_size, mode or None, source=source)
         clash = index.add(name, node)
         if clash:
-            facts.notes.append(clash)
+            facts.note(clash)
     if appledouble:
-        facts.notes.append(f"{appledouble} AppleDouble entries (__MACOSX/, ._*: resource forks and extended "
+        facts.note(f"{appledouble} AppleDouble entries (__MACOSX/, ._*: resource forks and extended "
                            "attributes ditto stores beside the files) left out")
     if encrypted:
-        facts.notes.append(f"{encrypted} encrypted entries cannot be read")
+        facts.note(f"{encrypted} encrypted entries cannot be read")
     return index, facts, zf
 
 
@@ -142,7 +142,8 @@ class ZipSource(Source):
 
     def head(self, n: int) -> bytes:
         with self._open(self.info.filename) as fh:
-            return fh.read(min(n, self.info.file_size))
+            data: bytes = fh.read(min(n, self.info.file_size))
+            return data
 
     def _admit(self, max_size: int, shown: str) -> int:
         """The member's size, once it is known to fit ``max_size``, the ratio cap and the artifact's budget."""

@@ -11,35 +11,52 @@ could not be read at all.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from macwasm.cli.common import BatchStatus, run_batch
+from macwasm.cli.common import (
+    BatchStatus,
+    add_output_options,
+    command_parser,
+    is_machine,
+    output_stream,
+    render_options,
+    run_batch,
+)
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem
-from macwasm.report.emit import FORMATS, emit
-from macwasm.signing.model import ENGINE_CONFIDENCES
-
-#: every key a record has, so that error records and results line up in JSON and tables
-RECORD_KEYS = (
-    "path", "source", "entitlements", "signature", "slices", "nested", "wasm_files", "profile", "bundle_id",
-    "role", "notes", "error",
+from macwasm.report.formats import render
+from macwasm.report.records import (
+    ENTITLEMENTS_ERROR_KEYS,
+    entitlements_error_record,
+    entitlements_record,
+    record_keys,
 )
+from macwasm.signing.model import SigningFacts
+
+COMMAND = "entitlements"
+
+#: every key a record has (SigningFacts' own and the error's), so that error records and results line up
+RECORD_KEYS = record_keys(SigningFacts) + ENTITLEMENTS_ERROR_KEYS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "entitlements",
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = command_parser(
+        subparsers, COMMAND,
         help="read entitlements and code signatures (plists, codesign output, profiles, Mach-O, bundles)",
         description="Read entitlements and code-signature facts from .entitlements/.xcent plists, pasted "
         "`codesign -d --entitlements` output, DER entitlements (.der, or a blob with its 0xfade7172 header), "
         "provisioning profiles, signed Mach-O files (thin or "
         "universal) and .app/.appex/.systemextension/.dext/.xpc bundles. Works on any OS; reads only. "
         "Provisioning-profile and code-signature CMS signatures are NOT verified.",
+        exit_codes=("every input read completely",
+                    "an input, code nested in a bundle, or a .wasm file in it is malformed or of a form not read",
+                    "a usage error, or an input that could not be read at all"),
+        example="macwasm entitlements data/bundles/ForumCase.app",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a file, a bundle folder, or a folder searched for them ('-' reads standard input)")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    add_output_options(parser, COMMAND, quiet="only the inputs with an error (their own, or of nested code or "
+                       "modules)")
     parser.set_defaults(func=run)
 
 
@@ -50,85 +67,19 @@ def run(args: argparse.Namespace) -> int:
     items = list(iter_signing_items(args.paths))
     status = BatchStatus()
 
-    def read_one(item: InputItem) -> dict[str, Any]:
-        record = read_signing_facts(item.path).to_dict()
+    def read_one(item: InputItem) -> list[dict[str, Any]]:
+        facts = read_signing_facts(item.path)
         # a nested executable or a module that could not be read is a finding, though the bundle was read
-        if any(n.get("error") for n in record["nested"]) or any(w.get("error") for w in record["wasm_files"]):
+        if facts.error or any(n.error for n in facts.nested) or any(w.error for w in facts.wasm_files):
             status.findings = True
-        record["error_category"] = None
-        record["error_offset"] = None
-        return record
+        return [entitlements_record(facts)]
 
-    records = run_batch(items, read_one, error_record, status, total=len(items))
-    emit(records, args.format, sys.stdout, COLUMNS)
-    sys.stdout.flush()
+    records = run_batch(items, read_one, error_record, status, total=len(items),
+                        progress=not is_machine(COMMAND, args.format))
+    with output_stream(args.output) as out:
+        render(COMMAND, args.format, records, out, render_options(args, COMMAND))
     return status.exit_code
 
 
 def error_record(item: InputItem, err: MacwasmError) -> dict[str, Any]:
-    record: dict[str, Any] = dict.fromkeys(RECORD_KEYS)
-    record.update(path=item.path, slices=[], nested=[], wasm_files=[], notes=[],
-                  error=MacwasmError(err.reason, path=err.path if err.path != item.path else None,
-                                     offset=err.offset).message,
-                  error_category=err.category, error_offset=err.offset)
-    return record
-
-
-def _entitlement_keys(record: dict[str, Any]) -> str | None:
-    ents = record.get("entitlements")
-    if ents is None:
-        return None
-    return f"{len(ents)}: " + ", ".join(ents) if ents else "0"
-
-
-def _sig(record: dict[str, Any], key: str) -> Any:
-    sig = record.get("signature")
-    return sig.get(key) if sig else None
-
-
-def _kind(record: dict[str, Any]) -> str | None:
-    """``unsigned`` for a Mach-O whose first slice has no signature (None stays "-" for plists and profiles)."""
-    if record.get("signature") is None and record.get("slices"):
-        return "unsigned"
-    return _sig(record, "kind")
-
-
-def _slices(record: dict[str, Any]) -> str | None:
-    """How many slices, and whether they disagree: the other columns show the first slice only."""
-    slices = record.get("slices") or []
-    if not slices:
-        return None
-    return f"{len(slices)} differ" if record.get("slices_differ") else str(len(slices))
-
-
-def _hashes(record: dict[str, Any]) -> str | None:
-    """The CodeDirectories' hashes, primary first: ``sha1+sha256`` when an alternate CodeDirectory is present."""
-    return "+".join(_sig(record, "hash_types") or ()) or None
-
-
-def _engines(record: dict[str, Any]) -> str | None:
-    """Engines found in any slice, each with the confidence of its strongest detection (``v8:high``)."""
-    best: dict[str, str] = {}
-    for s in record.get("slices") or []:
-        for e in s.get("engines") or []:
-            if e["engine"] not in best or ENGINE_CONFIDENCES.index(e["confidence"]) < ENGINE_CONFIDENCES.index(
-                    best[e["engine"]]):
-                best[e["engine"]] = e["confidence"]
-    return ",".join(f"{k}:{v}" for k, v in best.items()) or None
-
-
-COLUMNS: list[tuple[str, Any]] = [
-    ("path", lambda r: r["path"]),
-    ("source", lambda r: r.get("source")),
-    ("signature", _kind),
-    ("team", lambda r: _sig(r, "team_id")),
-    ("runtime", lambda r: _sig(r, "hardened_runtime")),
-    ("hashes", _hashes),
-    ("entitlements", _entitlement_keys),
-    ("slices", _slices),
-    ("engines", _engines),
-    ("notes", lambda r: len(r.get("notes") or []) or None),
-    ("nested", lambda r: len(r.get("nested") or [])),
-    ("wasm", lambda r: len(r.get("wasm_files") or [])),
-    ("error", lambda r: r.get("error")),
-]
+    return entitlements_error_record(item.path, err)

@@ -15,37 +15,46 @@ than the inspector itself is imported unless ``--validate`` asks for wasmtime.
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterator
 from typing import Any
 
-from macwasm.cli.common import BatchStatus, run_batch
+from macwasm.cli.common import (
+    BatchStatus,
+    add_output_options,
+    command_parser,
+    is_machine,
+    output_stream,
+    render_options,
+    run_batch,
+)
 from macwasm.errors import MacwasmError
 from macwasm.inputs import InputItem, iter_inputs
-from macwasm.report.emit import FORMATS, emit
+from macwasm.report.formats import render
+from macwasm.report.records import inspect_error_record, record_keys
+from macwasm.wasm.model import WasmInfo
 
 SUFFIXES = (".wasm",)
+COMMAND = "inspect"
 
-#: every key a record has, so that error records and results line up in JSON and tables
-RECORD_KEYS = (
-    "path", "kind", "header_version", "layer", "description", "size", "well_formed", "error", "error_offset",
-    "error_category", "sections", "imports", "exports", "memories", "producers", "target_features", "traits",
-    "truncated_lists", "validation",
-)
+#: every key a record has (WasmInfo's own), so that error records and results line up in JSON and tables
+RECORD_KEYS = record_keys(WasmInfo)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "inspect",
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = command_parser(
+        subparsers, COMMAND,
         help="inspect WebAssembly modules and components (header, sections, imports/exports, traits)",
         description="Read WebAssembly core modules and components: kind and version as `file` reports "
         "them, every section, imports, exports, memories, custom sections and derived traits. Reads "
         "only; never instantiates or runs a module.",
+        exit_codes=("every file read and well-formed (and, with --validate, valid for wasmtime)",
+                    "a file is malformed, not wasm, of an unknown version, or rejected by the validator",
+                    "a usage error, or a file that could not be read at all"),
+        example="macwasm inspect --format json data/modules",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a .wasm file, a directory or a .zip/.pkg (searched for *.wasm; members shown as "
                         "app.zip!/X.app/...), or '-' for stdin")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    add_output_options(parser, COMMAND, quiet="only the files that are malformed or could not be read")
     parser.add_argument("--validate", action="store_true",
                         help="also validate with the wasmtime engine (compile only, never instantiate)")
     parser.set_defaults(func=run)
@@ -57,66 +66,21 @@ def run(args: argparse.Namespace) -> int:
     items = list(iter_inputs(args.paths, suffixes=SUFFIXES))
     status = BatchStatus()
 
-    def read_one(item: InputItem) -> dict[str, Any]:
-        return inspect_path(item.path, validate=args.validate).to_dict()
+    def read_one(item: InputItem) -> list[dict[str, Any]]:
+        record = inspect_path(item.path, validate=args.validate).to_dict()
+        validation = record.get("validation")
+        # not wasm, an unknown version, or a file the engine rejects: a finding, though our walk read it
+        if record.get("error") or (validation and validation.get("ok") is False):
+            status.findings = True
+        return [record]
 
-    records = _note_validation(run_batch(items, read_one, error_record, status, total=len(items)), status)
-    emit(records, args.format, sys.stdout, _columns(args.validate))
-    sys.stdout.flush()
+    records = run_batch(items, read_one, error_record, status, total=len(items),
+                        progress=not is_machine(COMMAND, args.format))
+    with output_stream(args.output) as out:
+        render(COMMAND, args.format, records, out, render_options(args, COMMAND))
     return status.exit_code
 
 
 def error_record(item: InputItem, err: MacwasmError) -> dict[str, Any]:
     """A malformed file keeps what was read before the fault (kind, version, sections); others get blanks."""
-    partial = getattr(err, "info", None)
-    record: dict[str, Any] = partial.to_dict() if partial is not None else dict.fromkeys(RECORD_KEYS)
-    record["path"] = item.path
-    record["well_formed"] = False
-    record["error"] = MacwasmError(err.reason, offset=err.offset).message
-    record["error_offset"] = err.offset
-    record["error_category"] = err.category
-    for key in ("sections", "imports", "exports", "memories", "target_features", "traits", "truncated_lists"):
-        if record.get(key) is None:
-            record[key] = []
-    if record.get("producers") is None:
-        record["producers"] = {}
-    return record
-
-
-def _note_validation(records: Iterator[dict[str, Any]], status: BatchStatus) -> Iterator[dict[str, Any]]:
-    """A file the engine rejects is a finding (exit 1) even when our structural walk found nothing."""
-    for record in records:
-        validation = record.get("validation")
-        if validation and validation.get("ok") is False:
-            status.findings = True
-        yield record
-
-
-def _hex(value: object) -> str | None:
-    return f"0x{value:x}" if isinstance(value, int) else None
-
-
-def _columns(validate: bool) -> list[tuple[str, Any]]:
-    columns: list[tuple[str, Any]] = [
-        ("path", lambda r: r["path"]),
-        ("kind", lambda r: r.get("kind")),
-        ("version", lambda r: _hex(r.get("header_version"))),
-        ("sections", lambda r: len(r.get("sections") or [])),
-        ("imports", lambda r: len(r.get("imports") or [])),
-        ("exports", lambda r: len(r.get("exports") or [])),
-        ("traits", lambda r: r.get("traits") or []),
-        ("error", lambda r: r.get("error")),
-    ]
-    if validate:
-        columns.append(("wasmtime", _validation_cell))
-    return columns
-
-
-def _validation_cell(record: dict[str, Any]) -> str | None:
-    v = record.get("validation")
-    if not v:
-        return None
-    if v["ok"]:
-        return "valid"
-    message = ": ".join(line.strip() for line in (v["message"] or "").splitlines() if line.strip())
-    return "invalid: " + message if v["ok"] is False else message
+    return inspect_error_record(item.path, err)

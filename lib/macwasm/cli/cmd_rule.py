@@ -8,56 +8,58 @@ the fix, the references and the evidence grade. Exit 0; 2 for an id no rule has.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from macwasm.cli.common import EXIT_OK, EXIT_USAGE_OR_IO
-from macwasm.report.doc import Doc, to_markdown, to_text
+from macwasm.cli.common import EXIT_OK, EXIT_USAGE_OR_IO, add_output_options, command_parser, output_stream
+from macwasm.cli.common import render_options as options_of
 from macwasm.report.emit import printable
+from macwasm.report.formats import render
+from macwasm.report.render_doc import DocRequest
 
-FORMATS = ("text", "markdown", "json")
-
-
-def add_format_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="text (wrapped for the terminal), markdown (the site page's source) or json "
-                        "(default: text)")
+COMMAND = "rule"
 
 
-def show(command: str, name: str | None, fmt: str, *, page: Callable[[str], Doc], index: Callable[[], Doc],
-         record: Callable[[str], dict[str, Any]], names: Callable[[], list[str]], unknown: type[Exception]) -> int:
-    """Write one page (or, with no name, the index) in the format asked; an unknown name is exit 2."""
-    try:
-        if fmt == "json":
-            data: Any = record(name) if name else names()
-            text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-        else:
-            doc = page(name) if name else index()
-            text = to_markdown(doc) if fmt == "markdown" else to_text(doc)
-    except unknown as err:
-        print(f"macwasm {command}: {printable(str(err.args[0]))}", file=sys.stderr)
-        return EXIT_USAGE_OR_IO
-    sys.stdout.write(printable(text))
-    return EXIT_OK
+def doc_exit_codes(what: str) -> tuple[str, str, str]:
+    """The exit codes of ``rule`` and ``runtime`` (``what``: the kind of name they take)."""
+    return ("the page (or the list) was written", "(not used)", f"no such {what}, or the output could not be written")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "rule",
+DOC_QUIET = "with no {what}, only the names, one per line (a page is always written whole)"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = command_parser(
+        subparsers, COMMAND,
         help="show a rule: what it checks, why, an example that fires and one that does not, the fix",
         description="Print a rule's documentation (the same as its page on the site), with its two examples "
         "evaluated now. With no ID, list every rule.",
+        exit_codes=doc_exit_codes("rule id"),
+        example="macwasm rule MW110",
     )
     parser.add_argument("rule_id", nargs="?", metavar="ID", help="a rule id, e.g. MW101 (case does not matter)")
-    add_format_option(parser)
+    add_output_options(parser, COMMAND, quiet=DOC_QUIET.format(what="ID"))
     parser.set_defaults(func=run)
+
+
+def show(args: argparse.Namespace, command: str, request: DocRequest, *, find: Callable[[str], Any],
+         unknown: type[Exception]) -> int:
+    """Check the name first (one clear error, exit 2, nothing written), then render the page asked for."""
+    if request.name:
+        try:
+            find(request.name)
+        except unknown as err:
+            print(f"macwasm {command}: {printable(str(err.args[0]))}", file=sys.stderr)
+            return EXIT_USAGE_OR_IO
+    with output_stream(args.output) as out:
+        render(command, args.format, request, out, options_of(args, command))
+    return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
     from macwasm.policy.tables import rules
-    from macwasm.report.rule_doc import UnknownRule, rule_doc, rule_record, rules_index_doc
+    from macwasm.report.rule_doc import UnknownRule, find_rule, rule_doc, rule_record, rules_index_doc
 
-    return show("rule", args.rule_id, args.format, page=rule_doc, index=rules_index_doc, record=rule_record,
-                names=lambda: list(rules()), unknown=UnknownRule)
+    request = DocRequest("rules", args.rule_id, rule_doc, rules_index_doc, rule_record, lambda: list(rules()))
+    return show(args, COMMAND, request, find=find_rule, unknown=UnknownRule)

@@ -10,25 +10,32 @@ from __future__ import annotations
 
 import argparse
 
-from macwasm.cli.cmd_rule import add_format_option, show
+from macwasm.cli.cmd_rule import DOC_QUIET, doc_exit_codes, show
+from macwasm.cli.common import add_output_options, command_parser
+from macwasm.report.render_doc import DocRequest
+
+COMMAND = "runtime"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "runtime",
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = command_parser(
+        subparsers, COMMAND,
         help="show a runtime: strategy per architecture, entitlements per product type, support, caveats",
         description="Print a runtime's documentation (the same as its page on the site), every fact with its "
         "grade and evidence. With no NAME, list every runtime and strategy.",
+        exit_codes=doc_exit_codes("runtime"),
+        example="macwasm runtime wasmtime",
     )
     parser.add_argument("name", nargs="?", metavar="NAME", help="a runtime or strategy of data/runtimes.csv, "
                         "e.g. wasmtime, wamr-aot, interpreter")
-    add_format_option(parser)
+    add_output_options(parser, COMMAND, quiet=DOC_QUIET.format(what="NAME"))
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from macwasm.policy.tables import runtimes
-    from macwasm.report.runtime_doc import UnknownRuntime, runtime_doc, runtime_record, runtimes_index_doc
+    from macwasm.report.runtime_doc import UnknownRuntime, find_runtime, runtime_doc, runtime_record, runtimes_index_doc
 
-    return show("runtime", args.name, args.format, page=runtime_doc, index=runtimes_index_doc,
-                record=runtime_record, names=lambda: list(runtimes()), unknown=UnknownRuntime)
+    request = DocRequest("runtimes", args.name, runtime_doc, runtimes_index_doc, runtime_record,
+                         lambda: list(runtimes()))
+    return show(args, COMMAND, request, find=find_runtime, unknown=UnknownRuntime)

@@ -6,9 +6,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from macwasm import __version__
-from macwasm.cli.common import EXIT_USAGE_OR_IO
+from macwasm.cli.common import EXIT_USAGE_OR_IO, HelpFormatter
 from macwasm.errors import InstallationError, MacwasmError
 from macwasm.extras import missing_dependency
 from macwasm.report.emit import printable
@@ -19,7 +20,7 @@ COMMANDS: tuple[str, ...] = ("advise", "audit", "check", "entitlements", "explai
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors already; keep it
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors already; keep it
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE_OR_IO, f"{self.prog}: error: {message}\n")
 
@@ -44,8 +45,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="macwasm",
         description="Read WebAssembly modules, entitlements and code signatures; check them against "
         "Apple's rules for notarization and launch. Reads only: never modifies, runs or fetches.",
+        epilog="exit codes: 0 nothing to fix, 1 findings or a malformed input, 2 a usage or I/O error "
+        "(`macwasm COMMAND --help` says what each means for that command)\n\nexample:\n"
+        "  macwasm check data/bundles/ForumCase.app --runtime wasmtime",
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("-V", "--version", action="version", version=f"macwasm {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"macwasm {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in (only,) if only else COMMANDS:
@@ -66,10 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InstallationError as err:
         return _installation_error(err)
     except ModuleNotFoundError as exc:
-        err = missing_dependency(exc, command)
-        if err is None:
+        missing = missing_dependency(exc, command)
+        if missing is None:
             raise
-        return _installation_error(err)
+        return _installation_error(missing)
     except MacwasmError as err:
         print(f"macwasm: {printable(err.message)}", file=sys.stderr)
         return EXIT_USAGE_OR_IO

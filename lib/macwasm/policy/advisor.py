@@ -44,6 +44,24 @@ from macwasm.policy.tables import (
     weakest,
 )
 from macwasm.policy.target import Target, WasmFile, present_keys, split_runtimes
+from macwasm.vocabulary import (
+    APP,
+    COMPONENT,
+    CONTAINER_APP,
+    DAEMON,
+    DEFAULT_ARCH,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_PLATFORM,
+    FAIL,
+    HELPER_TOOL,
+    LAUNCHD_AGENT,
+    LAUNCHD_DAEMON,
+    PASS,
+    VERDICTS,
+    XPC_SERVICE,
+    XPC_SERVICE_PLACEMENT,
+)
+from macwasm.vocabulary import IN_PROCESS as IN_PROCESS
 
 #: the ranking, stated in every plan (the order of the sort key in :func:`_rank_key`)
 RANKING = ("Ranked by: (1) the verdict after the plan's own changes, and only options whose every binary then "
@@ -51,11 +69,10 @@ RANKING = ("Ranked by: (1) the verdict after the plan's own changes, and only op
            "allow-jit, then allow-unsigned-executable-memory; (3) placement: in process before a separate "
            "process; (4) speed; (5) maintained projects before ones in maintenance only; (6) how well the facts are "
            "known (code and Apple first).")
-IN_PROCESS = "in-process"
-_VERDICT_RANK = {"pass": 0, "warn": 1, "fail": 2}
+_VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 #: the product type of the binary a placement adds, and what the plan calls it
-_HELPERS = {"xpc-service": ("xpc-service", "XPC service"), "launchd-daemon": ("daemon", "helper daemon"),
-            "launchd-agent": ("helper-tool", "launchd agent"), "container-app": ("app", "container app")}
+_HELPERS = {XPC_SERVICE_PLACEMENT: (XPC_SERVICE, "XPC service"), LAUNCHD_DAEMON: (DAEMON, "helper daemon"),
+            LAUNCHD_AGENT: (HELPER_TOOL, "launchd agent"), CONTAINER_APP: (APP, "container app")}
 
 
 @dataclass(frozen=True)
@@ -350,7 +367,7 @@ def _binaries(base: Target, roles: _Roles, placement: Placement, name: str, jit:
         keys = {**roles.container_keys, **(with_jit if container_runs else {})}
         changes = list(roles.container_changes) + ([Change(k, "add", "the runtime runs here and needs it")
                                                     for k in jit] if container_runs else [])
-        target = _target_for(base, name="container app", product_type="app", entitlements=keys,
+        target = _target_for(base, name="container app", product_type=APP, entitlements=keys,
                              runtimes_=(name,) if container_runs else (), modules=modules)
         out.append(_planned("container app", target, changes, keep=keep))
     if not host_runs and not container_runs:
@@ -399,7 +416,7 @@ def _modules(base: Target, option: RuntimeOption | None, host_type: str) -> dict
 
 
 def _why_none(options: list[RuntimeOption], baseline: TargetResult) -> str:
-    if baseline.verdict == "fail":
+    if baseline.verdict == FAIL:
         errors = "; ".join(dict.fromkeys(f"{f.rule_id} {f.title}" for f in baseline.findings if f.severity == "error"))
         return f"No option passes: the product fails before any runtime is chosen ({errors})."
     counts: dict[str, int] = {}
@@ -417,8 +434,9 @@ def _why_none(options: list[RuntimeOption], baseline: TargetResult) -> str:
 # ---------------------------------------------------------------------------------------------- entry
 
 def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, product_type: str | None = None,
-           platform: str = "macos", distribution: str = "developer-id", runtime: str | Sequence[str] | None = None,
-           arch: str = "universal", module_source: str | None = None, module_kind: str | None = None,
+           platform: str = DEFAULT_PLATFORM, distribution: str = DEFAULT_DISTRIBUTION,
+           runtime: str | Sequence[str] | None = None, arch: str = DEFAULT_ARCH, module_source: str | None = None,
+           module_kind: str | None = None,
            module: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
            hardened_runtime: bool | None = None) -> Plan:
     """The plan for one product; ``entitlements`` (dict or ``KEY[=VALUE]`` strings) are what it holds now.
@@ -431,7 +449,7 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
     loaded = [module_file(os.fspath(m), location="given") for m in files]
     if module_kind is None and loaded:
         kinds = {w.kind for w in loaded}
-        module_kind = "component" if "component" in kinds else loaded[0].kind
+        module_kind = COMPONENT if COMPONENT in kinds else loaded[0].kind
     # a module file speaks for itself (its kind and traits); --module-kind describes modules not at hand
     opts = CheckOptions(product_type, platform, distribution, split_runtimes(runtime), arch, module_source,
                         None if loaded else module_kind, hardened_runtime)
@@ -451,7 +469,7 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
     options.sort(key=_rank_key)
     for i, option in enumerate(options, start=1):
         option.rank = i
-    recommended = next((o for o in options if o.verdict == "pass"), None)
+    recommended = next((o for o in options if o.verdict == PASS), None)
     why_none = None
     if recommended is None:
         baseline = evaluate(_target_for(base, name=roles.host_role, product_type=roles.host_type,

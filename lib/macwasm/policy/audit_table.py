@@ -17,11 +17,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from macwasm.errors import MacwasmError, TableFormatError
+from macwasm.errors import IO, MALFORMED, MacwasmError, TableFormatError
 from macwasm.policy.checker import CheckOptions
 from macwasm.policy.engine import Finding, TargetResult, evaluate, finding_order, verdict_of
 from macwasm.policy.tables import rules
 from macwasm.policy.target import Target, parse_entitlement_list, resolve_product_type, split_runtimes
+from macwasm.vocabulary import (
+    DEFAULT_ARCH,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_PLATFORM,
+    FAIL,
+    FORM_TABLE,
+    SIGNATURE_KINDS,
+    UNJUDGED,
+    WARN,
+)
 
 #: columns that decide a verdict (``name`` only labels the row)
 KEY_COLUMNS = ("product_type", "platform", "distribution", "runtime", "arch", "module_source", "module_kind",
@@ -32,12 +42,16 @@ _PLIST_SUFFIXES = (".plist", ".entitlements", ".xcent")
 _BOOL = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False, "": None}
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """The audit CSV as strings (empty cells stay empty strings, never NaN)."""
+def read_table(path: str, *, data: bytes | None = None) -> pd.DataFrame:
+    """The audit CSV as strings (empty cells stay empty strings, never NaN); ``data``: its bytes, already read
+    (standard input), ``path`` then only names it."""
+    import io
+
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+        source: Any = io.BytesIO(data) if data is not None else path
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, engine="pyarrow")
     except FileNotFoundError:
-        raise TableFormatError("no such file", path=path, category="io") from None
+        raise TableFormatError("no such file", path=path, category=IO) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise TableFormatError(f"not a readable CSV table: {exc}", path=path) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -46,11 +60,18 @@ def read_table(path: str) -> pd.DataFrame:
     return frame
 
 
+def _signature_kind(value: str) -> str | None:
+    """A ``signature_kind`` cell: empty (not said) or one of the signature kinds."""
+    if value and value not in SIGNATURE_KINDS:
+        raise TableFormatError(f"signature_kind {value!r} is not one of {', '.join(SIGNATURE_KINDS)}")
+    return value or None
+
+
 def _flag(column: str, value: str) -> bool | None:
     try:
         return _BOOL[value.strip().lower()]
     except KeyError:
-        raise MacwasmError(f"{column} {value!r} is not yes/no/empty") from None
+        raise TableFormatError(f"{column} {value!r} is not yes/no/empty") from None
 
 
 class _EntitlementCells:
@@ -82,15 +103,16 @@ def row_target(row: Mapping[str, str], entitlements: Callable[[str], dict[str, A
         return default if value is None or value != value or value == "" else str(value).strip()
 
     ents = entitlements(cell("entitlements"))
-    opts = CheckOptions(product_type=cell("product_type") or None, platform=cell("platform", "macos"),
-                        distribution=cell("distribution", "developer-id"), runtimes=split_runtimes(cell("runtime")),
-                        arch=cell("arch", "universal"), module_source=cell("module_source") or None,
+    opts = CheckOptions(product_type=cell("product_type") or None, platform=cell("platform", DEFAULT_PLATFORM),
+                        distribution=cell("distribution", DEFAULT_DISTRIBUTION),
+                        runtimes=split_runtimes(cell("runtime")), arch=cell("arch", DEFAULT_ARCH),
+                        module_source=cell("module_source") or None,
                         module_kind=cell("module_kind") or None)
     opts.validate()
     ptype, basis = resolve_product_type(opts.product_type, None, ents)
     name = cell("name", "(unnamed)")
     return Target(name=name, subject=name, product_type=ptype, product_type_basis=basis, entitlements=ents,
-                  input_form="table", signature_kind=cell("signature_kind") or None,
+                  input_form=FORM_TABLE, signature_kind=_signature_kind(cell("signature_kind")),
                   hardened_runtime=_flag("hardened_runtime", cell("hardened_runtime")),
                   has_profile=_flag("has_profile", cell("has_profile")),
                   has_timestamp=_flag("has_timestamp", cell("has_timestamp")), **opts.base())
@@ -111,13 +133,14 @@ def _summarise(product_type: str, findings: list[Finding]) -> tuple[Any, ...]:
             ";".join(dict.fromkeys(f.rule_id for f in findings)), f"{top.rule_id}: {top.message}" if top else "")
 
 
-def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]]) -> tuple[Any, ...]:
+def judge_row(row: Mapping[str, str], entitlements: Callable[[str], dict[str, Any]],
+              ignore: Iterable[str] = ()) -> tuple[Any, ...]:
     """(product_type, verdict, errors, warnings, infos, rule_ids, top_finding) for one row."""
     try:
         target = row_target(row, entitlements)
     except MacwasmError as err:
         return _summary(None, err.message, str(row.get("product_type") or ""))
-    return _summary(evaluate(target), None, target.product_type)
+    return _summary(evaluate(target, ignore=frozenset(ignore)), None, target.product_type)
 
 
 def rule_groups(columns: Iterable[str]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
@@ -137,14 +160,14 @@ def rule_groups(columns: Iterable[str]) -> list[tuple[tuple[str, ...], frozenset
     return [(cols, frozenset(ids)) for cols, ids in groups.items()]
 
 
-def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
+def audit(frame: pd.DataFrame, *, base_dir: str | None = None, ignore: Iterable[str] = ()) -> pd.DataFrame:
     """The verdict table, one row per input row, in input order (columns: :data:`OUTPUT_COLUMNS`).
 
     Three levels, so the rules run far fewer times than there are rows: (1) each column is
     factorised and the distinct rows (combinations of codes) are found; (2) for each group of
     rules, only the columns that group reads form its key, and the group is judged once per
     distinct key; (3) each distinct row merges its groups' findings, and the summaries are joined
-    back to the million rows through the integer codes.
+    back to the million rows through the integer codes. ``ignore``: rule ids left out (``--ignore``).
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -193,7 +216,11 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
             errors[i] = target
             valid[i] = False
     positions = np.arange(n_rows, dtype=np.int64)
+    ignored = frozenset(ignore)
     for cols, ids in rule_groups(present):
+        ids = ids - ignored
+        if not ids:
+            continue
         key = np.zeros(n_rows, dtype=np.int64)
         for col in cols:
             key = key * (int(rep_codes[col].max()) + 1 if n_rows else 1) + rep_codes[col]
@@ -201,13 +228,13 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
         gfirst = np.full(len(gkeys), n_rows, dtype=np.int64)
         np.minimum.at(gfirst, gcodes[valid], positions[valid])
         judged: list[list[Finding]] = []
-        for i in gfirst:
-            target = target_of(int(i)) if i < n_rows else None
-            judged.append(evaluate(target, only=ids).findings if isinstance(target, Target) else [])
-        for i in np.flatnonzero(valid):
-            got = judged[gcodes[i]]
+        for rep in gfirst:
+            chosen = target_of(int(rep)) if rep < n_rows else None
+            judged.append(evaluate(chosen, only=ids).findings if isinstance(chosen, Target) else [])
+        for row in np.flatnonzero(valid):
+            got = judged[gcodes[row]]
             if got:
-                merged[i].extend(got)
+                merged[row].extend(got)
 
     ptype_col = per_column.get("product_type")
     summaries = []
@@ -218,8 +245,8 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
             summaries.append(_summary(None, errors[i], given))
             continue
         findings = sorted(merged[i], key=finding_order)
-        target = target_of(i) if not given else None
-        product_type = given or (target.product_type if isinstance(target, Target) else "")
+        inferred = target_of(i) if not given else None
+        product_type = given or (inferred.product_type if isinstance(inferred, Target) else "")
         summaries.append(_summarise(product_type, findings))
 
     out: dict[str, Any] = {"name": frame["name"]}
@@ -233,17 +260,18 @@ def audit(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def audit_rowwise(frame: pd.DataFrame, *, base_dir: str | None = None) -> pd.DataFrame:
+def audit_rowwise(frame: pd.DataFrame, *, base_dir: str | None = None, ignore: Iterable[str] = ()) -> pd.DataFrame:
     """The same verdicts with a plain loop: every row parsed and judged on its own (the reference)."""
     rows = []
     for record in frame.to_dict("records"):
         cells = _EntitlementCells(base_dir)  # fresh per row: no sharing between rows
-        rows.append((record.get("name"), *judge_row(record, cells)))
+        rows.append((record.get("name"), *judge_row(record, cells, ignore)))
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=frame.index)
 
 
 def audit_findings(frame: pd.DataFrame, verdicts: pd.DataFrame, *, base_dir: str | None = None,
-                   verdicts_kept: Iterable[str] = ("fail", "warn")) -> tuple[list[TargetResult], list[dict[str, Any]]]:
+                   verdicts_kept: Iterable[str] = (FAIL, WARN),
+                   ignore: Iterable[str] = ()) -> tuple[list[TargetResult], list[dict[str, Any]]]:
     """Full results for the rows worth reporting (for SARIF), and the rows that could not be judged.
 
     The vectorised audit keeps only a summary per row; code scanning wants every finding with its
@@ -256,8 +284,9 @@ def audit_findings(frame: pd.DataFrame, verdicts: pd.DataFrame, *, base_dir: str
     errors: list[dict[str, Any]] = []
     for record, verdict, top in zip(frame.to_dict("records"), verdicts["verdict"], verdicts["top_finding"],
                                     strict=True):
-        if verdict == "error":  # the summary of an unjudgeable row holds its error message
-            errors.append({"target": str(record.get("name") or "(unnamed)"), "category": "malformed", "error": top})
+        if verdict == UNJUDGED:  # the summary of an unjudgeable row holds its error message
+            errors.append({"target": str(record.get("name") or "(unnamed)"), "error_category": MALFORMED,
+                           "error": top})
         elif verdict in keep:
-            results.append(evaluate(row_target(record, cells)))
+            results.append(evaluate(row_target(record, cells), ignore=frozenset(ignore)))
     return results, errors

@@ -7,11 +7,11 @@ answers come from the rows of ``entitlements.csv``, ``product_types.csv`` and ``
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
+from macwasm.datafiles import table_key
 from macwasm.policy.tables import (
     ARCHES,
     JIT_STRATEGIES,
@@ -27,6 +27,7 @@ from macwasm.policy.tables import (
     runtimes,
 )
 from macwasm.policy.target import Target, present_keys
+from macwasm.vocabulary import ARM64, IOS, UNIVERSAL
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Hit:
 
     params: dict[str, Any] = field(default_factory=dict)
     subject: str | None = None
-    confidence: str | None = None  # the weakest fact the finding rests on (None: the rule's own)
+    grade: str | None = None  # the weakest fact the finding rests on (None: the rule's own)
     remove: tuple[str, ...] = ()
     add: tuple[str, ...] = ()
     reference: str | None = None  # a link of the finding's own (a caveat's evidence), else the rule's
@@ -58,8 +59,13 @@ class Context:
     def facts(self) -> dict[str, EntitlementFact | None]:
         return {k: lookup_entitlement(k, v) for k, v in self.present.items()}
 
+    @cached_property
+    def known(self) -> dict[str, EntitlementFact]:
+        """The present keys entitlements.csv has a row for (what :meth:`keys_where` chooses among)."""
+        return {k: f for k, f in self.facts.items() if f is not None}
+
     def keys_where(self, predicate: Any) -> list[str]:
-        return [k for k, f in self.facts.items() if f is not None and predicate(f)]
+        return [k for k, f in self.known.items() if predicate(f)]
 
     @cached_property
     def sysex_keys(self) -> list[str]:
@@ -76,7 +82,7 @@ class Context:
     @cached_property
     def ladder(self) -> list[str]:
         keys = self.keys_where(lambda f: f.jit_ladder is not None and f.platform == self.target.platform)
-        return sorted(keys, key=lambda k: self.facts[k].jit_ladder or 0)  # type: ignore[union-attr]
+        return sorted(keys, key=lambda k: self.known[k].jit_ladder or 0)
 
     # ---------------------------------------------------------------- product type
     @cached_property
@@ -99,7 +105,7 @@ class Context:
         """A system extension that may not JIT at all (DriverKit)."""
         if not self.sysex:
             return False
-        return (any(self.facts[k].sysex_allows_jit == NO for k in self.sysex_keys)  # type: ignore[union-attr]
+        return (any(self.known[k].sysex_allows_jit == NO for k in self.sysex_keys)
                 or self.ptype.allow_jit == NO)
 
     @cached_property
@@ -107,7 +113,7 @@ class Context:
         """A system extension whose right to JIT is not documented (no key settles it)."""
         if not self.sysex or self.jit_forbidden:
             return False
-        settled = any(self.facts[k].sysex_allows_jit == YES for k in self.sysex_keys)  # type: ignore[union-attr]
+        settled = any(self.known[k].sysex_allows_jit == YES for k in self.sysex_keys)
         return not settled and self.ptype.allow_jit == UNCONFIRMED
 
     # ---------------------------------------------------------------- runtimes
@@ -121,13 +127,13 @@ class Context:
 
     @cached_property
     def arches(self) -> tuple[str, ...]:
-        if self.target.platform == "ios":
-            return ("arm64",)
-        return ARCHES if self.target.arch == "universal" else (self.target.arch,)
+        if self.target.platform == IOS:
+            return (ARM64,)
+        return ARCHES if self.target.arch == UNIVERSAL else (self.target.arch,)
 
     def permitting_keys(self, strategy: str) -> list[str]:
         """Keys of this platform whose ``permits_strategy`` is ``strategy``, least powerful first."""
-        return list(_permitting_keys(strategy, self.target.platform, os.environ.get("MACWASM_DATA", "")))
+        return list(_permitting_keys(strategy, self.target.platform, table_key()))
 
     def needed_key(self, strategy: str) -> str | None:
         keys = self.permitting_keys(strategy)

@@ -25,19 +25,19 @@ How a pattern is compiled (and why):
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from macwasm.datafiles import data_path
-from macwasm.errors import TableFormatError
+from macwasm.datafiles import data_path, parse_rows
+from macwasm.errors import IO, TableFormatError
 from macwasm.limits import LOG_MAX_FIELD_LENGTH, LOG_MAX_MATCHES_PER_LINE
+from macwasm.vocabulary import GRADES
 
-COLUMNS = ("id", "where", "pattern", "meaning", "fix", "reference", "source", "confidence", "rule_id")
-CONFIDENCES = ("verified", "third-party", "inferred", "unconfirmed")
+TABLE = "diagnostics.csv"
+COLUMNS = ("id", "where", "pattern", "meaning", "fix", "reference", "source", "grade", "rule_id")
 WHERE = ("kernel/AMFI", "ASP", "taskgated-helper", "amfid", "crash-report", "notary-log", "dyld",
          "SystemExtensions", "runtime")
 
@@ -69,7 +69,7 @@ class Diagnostic:
     fix: str
     reference: str
     source: str
-    confidence: str
+    grade: str
     rule_id: str | None
     regex: re.Pattern[str] = field(repr=False, compare=False)
     #: the longest literal word: a line without it cannot match (cheap pre-filter)
@@ -166,7 +166,7 @@ class DiagnosticTable:
     def __len__(self) -> int:
         return len(self.diagnostics)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self.diagnostics)
 
     def get(self, diagnostic_id: str) -> Diagnostic | None:
@@ -224,23 +224,18 @@ def _captures(dx: Diagnostic, m: re.Match[str], end: int) -> dict[str, object]:
 
 def parse_diagnostics(text: str, *, path: str | None = None) -> DiagnosticTable:
     """Read and compile diagnostics.csv content; every row is checked, errors name the row."""
-    reader = csv.DictReader(io.StringIO(text))
-    if tuple(reader.fieldnames or ()) != COLUMNS:
-        raise TableFormatError(f"expected columns {','.join(COLUMNS)}, got {','.join(reader.fieldnames or ())}",
-                               path=path, offset=0)
     rows: list[Diagnostic] = []
     seen: set[str] = set()
-    for row in reader:
-        where_at = f"row {reader.line_num}"
-        values = {k: (row.get(k) or "").strip() for k in COLUMNS}
+    for line, values in parse_rows(text, COLUMNS, path=path, exact=True, source_column=None):
+        where_at = f"row {line}"
         missing = [k for k in COLUMNS if k != "rule_id" and not values[k]]
         if missing:
             raise TableFormatError(f"{where_at}: empty {', '.join(missing)}", path=path)
         if not _ID.fullmatch(values["id"]) or values["id"] in seen:
             raise TableFormatError(f"{where_at}: id {values['id']!r} is not DXnnn or is repeated", path=path)
-        if values["confidence"] not in CONFIDENCES:
-            raise TableFormatError(f"{where_at}: confidence {values['confidence']!r} is not one of "
-                                   f"{', '.join(CONFIDENCES)}", path=path)
+        if values["grade"] not in GRADES:
+            raise TableFormatError(f"{where_at}: grade {values['grade']!r} is not one of "
+                                   f"{', '.join(GRADES)}", path=path)
         if values["where"] not in WHERE:
             raise TableFormatError(f"{where_at}: where {values['where']!r} is not one of {', '.join(WHERE)}",
                                    path=path)
@@ -252,7 +247,7 @@ def parse_diagnostics(text: str, *, path: str | None = None) -> DiagnosticTable:
         rows.append(Diagnostic(
             id=values["id"], where=values["where"], pattern=values["pattern"], meaning=values["meaning"],
             fix=values["fix"], reference=values["reference"], source=values["source"],
-            confidence=values["confidence"], rule_id=values["rule_id"] or None, regex=regex, anchor=anchor,
+            grade=values["grade"], rule_id=values["rule_id"] or None, regex=regex, anchor=anchor,
             groups=groups, trailing=trailing, literal_length=literal_length,
         ))
     if not rows:
@@ -262,7 +257,7 @@ def parse_diagnostics(text: str, *, path: str | None = None) -> DiagnosticTable:
 
 def load_diagnostics(path: str | Path | None = None) -> DiagnosticTable:
     """The table from ``data/diagnostics.csv`` (or ``path``), compiled once per file."""
-    resolved = Path(path) if path is not None else data_path("diagnostics.csv")
+    resolved = Path(path) if path is not None else data_path(TABLE)
     return _load_cached(str(resolved))
 
 
@@ -271,5 +266,5 @@ def _load_cached(path: str) -> DiagnosticTable:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TableFormatError(f"cannot read diagnostics table: {exc}", path=path, category="io") from None
+        raise TableFormatError(f"cannot read diagnostics table: {exc}", path=path, category=IO) from None
     return parse_diagnostics(text, path=path)

@@ -8,6 +8,7 @@ UNCONFIRMED: the engine reports doubt as doubt instead of guessing a launch fail
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,11 @@ from macwasm.policy import predicates as _predicates
 from macwasm.policy.context import Context, Hit
 from macwasm.policy.tables import UNCONFIRMED, Rule, rules, weakest
 from macwasm.policy.target import Target
+from macwasm.vocabulary import ERROR, FAIL, PASS, SEVERITIES, WARN, WARNING
+from macwasm.vocabulary import VERDICTS as VERDICTS
 
 PREDICATES = _predicates.PREDICATES
-VERDICTS = ("pass", "warn", "fail")
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ class Finding:
     fix: str
     reference: str
     subject: str | None
-    confidence: str
+    #: how well the rule and the facts it used are known: the weakest of their grades (vocabulary.GRADES)
+    grade: str
     title: str = ""
     log_message: str = ""
     diagnostic_id: str = ""
@@ -40,7 +43,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "severity": self.severity, "message": self.message, "fix": self.fix,
-                "reference": self.reference, "subject": self.subject, "confidence": self.confidence}
+                "reference": self.reference, "subject": self.subject, "grade": self.grade}
 
 
 @dataclass
@@ -65,9 +68,9 @@ class TargetResult:
 
 def verdict_of(findings: list[Finding]) -> str:
     severities = {f.severity for f in findings}
-    if "error" in severities:
-        return "fail"
-    return "warn" if "warning" in severities else "pass"
+    if ERROR in severities:
+        return FAIL
+    return WARN if WARNING in severities else PASS
 
 
 def finding_order(finding: Finding) -> tuple[int, str]:
@@ -75,18 +78,18 @@ def finding_order(finding: Finding) -> tuple[int, str]:
 
 
 def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
-    confidence = weakest((rule.grade, hit.confidence or rule.grade))
+    grade = weakest((rule.grade, hit.grade or rule.grade))
     severity = rule.severity
     params = {"log_message": rule.log_message, **hit.params}
     message = rule.message.format(**params)
-    if confidence == UNCONFIRMED:
-        if severity == "error":
+    if grade == UNCONFIRMED:
+        if severity == ERROR:
             severity = rule.unconfirmed_severity
         if "UNCONFIRMED" not in message:
             message = f"UNCONFIRMED: {message}"
     return Finding(rule_id=rule.id, severity=severity, message=message, fix=rule.fix.format(**params),
                    reference=hit.reference or rule.reference, subject=hit.subject or _default_subject(rule, target),
-                   confidence=confidence, title=rule.title, log_message=rule.log_message,
+                   grade=grade, title=rule.title, log_message=rule.log_message,
                    diagnostic_id=rule.diagnostic_id, remove=hit.remove, add=hit.add,
                    keys=_keys_named(hit))
 
@@ -104,12 +107,15 @@ def _keys_named(hit: Hit) -> tuple[str, ...]:
     return tuple(k for k in text.split(", ") if k)
 
 
-def evaluate(target: Target, *, only: set[str] | None = None) -> TargetResult:
-    """Every active rule that applies to the target's platform and distribution, in id order."""
+def evaluate(target: Target, *, only: Collection[str] | None = None, ignore: Collection[str] = ()) -> TargetResult:
+    """Every active rule that applies to the target's platform and distribution, in id order.
+
+    ``only``: just these rules (audit judges rule groups apart); ``ignore``: leave these out (``--ignore``).
+    """
     ctx = Context(target)
     findings: list[Finding] = []
     for rule in rules().values():
-        if rule.status != "active" or (only is not None and rule.id not in only):
+        if rule.status != "active" or (only is not None and rule.id not in only) or rule.id in ignore:
             continue
         if not rule.applies(target.platform, target.distribution):
             continue

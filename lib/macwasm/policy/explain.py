@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import mmap
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -34,6 +34,7 @@ from macwasm.limits import (
     LOG_MAX_JSON_SIZE,
     LOG_MAX_LINE_LENGTH,
     LOG_MAX_LINES,
+    LOG_MAX_QUOTE_LENGTH,
     LOG_MAX_SIZE,
     LOG_MAX_UNRECOGNISED_SAMPLES,
 )
@@ -43,8 +44,6 @@ KIND_LOG = "log"
 KIND_NOTARY = "notary-log"
 KIND_IPS = "crash-report-ips"
 
-#: how much of a matched or unrecognised line a report quotes
-_QUOTE_CHARS = 500
 _JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
@@ -64,14 +63,14 @@ class ExplainMatch:
     meaning: str
     fix: str
     reference: str
-    confidence: str
+    grade: str
     rule_id: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "line_no": self.line_no, "id": self.id, "where": self.where, "line": self.line,
             "captures": self.captures, "meaning": self.meaning, "fix": self.fix, "reference": self.reference,
-            "confidence": self.confidence, "rule_id": self.rule_id,
+            "grade": self.grade, "rule_id": self.rule_id,
         }
 
 
@@ -237,14 +236,14 @@ def _note_unrecognised(report: ExplainReport, line_no: int, text: str) -> None:
 
 
 def _quote(text: str) -> str:
-    return text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS - 1] + "…"
+    return text if len(text) <= LOG_MAX_QUOTE_LENGTH else text[:LOG_MAX_QUOTE_LENGTH - 1] + "…"
 
 
-def _to_match(line_no: int, line: str, m: LineMatch, extra: dict[str, object] | None = None) -> ExplainMatch:
+def _to_match(line_no: int, line: str, m: LineMatch, extra: Mapping[str, object] | None = None) -> ExplainMatch:
     dx = m.diagnostic
     captures = {**(extra or {}), **m.captures}
     return ExplainMatch(line_no=line_no, line=_quote(line), id=dx.id, where=dx.where, captures=captures,
-                        meaning=dx.meaning, fix=dx.fix, reference=dx.reference, confidence=dx.confidence,
+                        meaning=dx.meaning, fix=dx.fix, reference=dx.reference, grade=dx.grade,
                         rule_id=dx.rule_id)
 
 
@@ -319,7 +318,7 @@ def _explain_notary(text: str, doc: dict[str, Any], report: ExplainReport, table
     report.kind = KIND_NOTARY
     report.entries = 0
     cursor = 0
-    envelope = {k: doc[k] for k in ("status", "statusCode", "jobId", "archiveFilename") if k in doc}
+    envelope: dict[str, object] = {k: doc[k] for k in ("status", "statusCode", "jobId", "archiveFilename") if k in doc}
     summary = doc.get("statusSummary")
     if isinstance(summary, str):
         report.entries += 1
@@ -349,7 +348,8 @@ def _explain_ips(text: str, header: dict[str, Any], body: dict[str, Any], report
                  table: DiagnosticTable) -> None:
     report.kind = KIND_IPS
     report.entries = 0
-    bundle_info = body.get("bundleInfo") if isinstance(body.get("bundleInfo"), dict) else {}
+    info = body.get("bundleInfo")
+    bundle_info: dict[str, Any] = info if isinstance(info, dict) else {}
     facts = {
         "process": body.get("procName") or header.get("app_name"),
         "path": body.get("procPath"),
@@ -378,7 +378,7 @@ def _explain_ips(text: str, header: dict[str, Any], body: dict[str, Any], report
 
 
 def _match_entry(report: ExplainReport, table: DiagnosticTable, line_no: int, line: str,
-                 extra: dict[str, object]) -> None:
+                 extra: Mapping[str, object]) -> None:
     found = table.match_line(line[:LOG_MAX_LINE_LENGTH])
     if not found:
         _note_unrecognised(report, line_no, _quote(line))

@@ -107,8 +107,8 @@ def looks_like(keys: Iterable[str]) -> tuple[str, list[str]] | None:
     scores = {k: v for k, v in scores.items() if v}
     if not scores:
         return None
-    kind = max(scores, key=lambda k: (len(scores[k]), k))
-    return kind, scores[kind]
+    best = max(scores, key=lambda k: (len(scores[k]), k))
+    return best, scores[best]
 
 
 def shown_value(value: Any, limit: int = 60) -> str:

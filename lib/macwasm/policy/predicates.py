@@ -35,6 +35,20 @@ from macwasm.policy.tables import (
     weakest,
 )
 from macwasm.policy.tables import runtimes as runtimes_table
+from macwasm.vocabulary import (
+    AD_HOC_KINDS,
+    ADHOC,
+    FORM_BINARY,
+    FORM_BUNDLE,
+    FORM_ENTITLEMENTS,
+    FORM_MODULE,
+    FORM_PROFILE,
+    LINKER_SIGNED,
+    MACOS,
+    MAP_JIT,
+    SIGNED,
+    UNSIGNED,
+)
 from macwasm.xcode import model as xcode_notes
 
 Predicate = Callable[[Context], Iterable[Hit]]
@@ -60,23 +74,23 @@ def _graded(grade: str) -> str:
 def sysex_relaxation(ctx: Context) -> Iterator[Hit]:
     if not ctx.sysex:
         return
-    bad = [k for k in ctx.relaxations if ctx.facts[k].sysex_tolerated != YES]  # type: ignore[union-attr]
+    bad = [k for k in ctx.relaxations if ctx.known[k].sysex_tolerated != YES]
     if bad:
         yield Hit({"keys": join(bad), "basis": ctx.basis}, remove=tuple(bad))
 
 
 @predicate("MW102")
 def sysex_jit_forbidden(ctx: Context) -> Iterator[Hit]:
-    tolerated = [k for k in ctx.relaxations if ctx.facts[k].sysex_tolerated == YES]  # type: ignore[union-attr]
+    tolerated = [k for k in ctx.relaxations if ctx.known[k].sysex_tolerated == YES]
     if tolerated and ctx.jit_forbidden:
         yield Hit({"keys": join(tolerated), "basis": ctx.basis}, remove=tuple(tolerated))
 
 
 @predicate("MW103")
 def sysex_jit_unsettled(ctx: Context) -> Iterator[Hit]:
-    tolerated = [k for k in ctx.relaxations if ctx.facts[k].sysex_tolerated == YES]  # type: ignore[union-attr]
+    tolerated = [k for k in ctx.relaxations if ctx.known[k].sysex_tolerated == YES]
     if tolerated and ctx.jit_unsettled:
-        yield Hit({"keys": join(tolerated), "basis": ctx.basis}, confidence=UNCONFIRMED)
+        yield Hit({"keys": join(tolerated), "basis": ctx.basis}, grade=UNCONFIRMED)
 
 
 @predicate("MW104")
@@ -85,7 +99,7 @@ def sysex_unconfirmed_key(ctx: Context) -> Iterator[Hit]:
         return
     keys = ctx.keys_where(lambda f: UNCONFIRMED in (f.relaxes_hardened_runtime, f.allowed_in_system_extension))
     if keys:
-        yield Hit({"keys": join(keys), "basis": ctx.basis}, confidence=UNCONFIRMED)
+        yield Hit({"keys": join(keys), "basis": ctx.basis}, grade=UNCONFIRMED)
 
 
 @predicate("MW105")
@@ -93,13 +107,13 @@ def sysex_marker_unconfirmed(ctx: Context) -> Iterator[Hit]:
     if ctx.sysex or not ctx.sysex_unconfirmed_keys or not ctx.relaxations:
         return
     yield Hit({"keys": join(ctx.relaxations), "sysex_keys": join(ctx.sysex_unconfirmed_keys)},
-              confidence=UNCONFIRMED)
+              grade=UNCONFIRMED)
 
 
 # ------------------------------------------------------------------ JIT and the runtimes
 
 def _jit_applies(ctx: Context) -> bool:
-    return bool(ctx.engines) and ctx.target.platform == "macos" and ctx.hardened_runtime_applies
+    return bool(ctx.engines) and ctx.target.platform == MACOS and ctx.hardened_runtime_applies
 
 
 def _holdable(ctx: Context, keys: Iterable[str]) -> bool:
@@ -125,7 +139,7 @@ def _unmet(ctx: Context, engine: Runtime) -> dict[str, tuple[tuple[str, ...], tu
 
 def _engine_params(engine: Runtime, arches: tuple[str, ...], **more: str) -> tuple[dict[str, str], str]:
     grade = engine.grade_of("strategy", arches)
-    return {"runtime": engine.runtime, "arches": join(arches), "confidence": _graded(grade), **more}, grade
+    return {"runtime": engine.runtime, "arches": join(arches), "evidence_grade": _graded(grade), **more}, grade
 
 
 def _failure(strategies: Iterable[str]) -> str:
@@ -143,7 +157,7 @@ def _missing_key_hits(ctx: Context, *, with_ladder: bool) -> Iterator[Hit]:
                 continue
             params, grade = _engine_params(engine, arches, strategy=join(missing), needed=join(needed),
                                            keys=join(ctx.ladder), failure=_failure(missing))
-            yield Hit(params, confidence=grade, add=needed)
+            yield Hit(params, grade=grade, add=needed)
 
 
 @predicate("MW110")
@@ -173,11 +187,11 @@ def weaker_jit_entitlement(ctx: Context) -> Iterator[Hit]:
            and set(c.unless_keys) & map_jit_keys
            for e in jits for c in e.caveats for a in ctx.arches):
         return  # the runtime's own caveat asks for allow-jit already (MW116)
-    weak = [k for k in ctx.ladder if ctx.facts[k].permits_strategy != "map-jit"]  # type: ignore[union-attr]
+    weak = [k for k in ctx.ladder if ctx.known[k].permits_strategy != MAP_JIT]
     if weak:
         grade = weakest(e.grade_of("strategy", ctx.arches) for e in jits)
         yield Hit({"runtime": join(e.runtime for e in jits), "arches": join(ctx.arches), "keys": join(weak),
-                   "confidence": _graded(grade)}, confidence=grade, remove=tuple(weak),
+                   "evidence_grade": _graded(grade)}, grade=grade, remove=tuple(weak),
                   add=tuple(ctx.permitting_keys("map-jit")[:1]))
 
 
@@ -186,7 +200,7 @@ def jit_ladder_multiple(ctx: Context) -> Iterator[Hit]:
     if len(ctx.ladder) < 2:
         return
     if not ctx.engines:
-        roles = join(f"{k} for engines that use {ctx.facts[k].permits_strategy}"  # type: ignore[union-attr]
+        roles = join(f"{k} for engines that use {ctx.known[k].permits_strategy}"
                      for k in ctx.ladder)
         yield Hit({"keys": join(ctx.ladder), "why": f"No runtime was given to say which it needs ({roles}).",
                    "keep": "what its engines need"})
@@ -202,7 +216,7 @@ def jit_ladder_multiple(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW114")
 def runtime_impossible_in_sysex(ctx: Context) -> Iterator[Hit]:
-    if not ctx.engines or not ctx.sysex or ctx.target.platform != "macos":
+    if not ctx.engines or not ctx.sysex or ctx.target.platform != MACOS:
         return
     for engine in ctx.engines:
         per_arch = {}
@@ -214,7 +228,7 @@ def runtime_impossible_in_sysex(ctx: Context) -> Iterator[Hit]:
             if _falls_back(engine, arches):
                 continue
             params, grade = _engine_params(engine, arches, strategy=join(used), needed=join(barred), basis=ctx.basis)
-            yield Hit(params, confidence=grade, remove=tuple(k for k in barred if k in ctx.present))
+            yield Hit(params, grade=grade, remove=tuple(k for k in barred if k in ctx.present))
 
 
 @predicate("MW115")
@@ -223,7 +237,7 @@ def runtime_arch_unsupported(ctx: Context) -> Iterator[Hit]:
         arches = tuple(a for a in ctx.arches if "unsupported" in engine.strategies(a))
         if arches:
             params, grade = _engine_params(engine, arches)
-            yield Hit(params, confidence=grade)
+            yield Hit(params, grade=grade)
 
 
 @predicate("MW116")
@@ -234,7 +248,7 @@ def runtime_caveat(ctx: Context) -> Iterator[Hit]:
                                                                    ctx.hardened_runtime_applies))
             if arches:
                 yield Hit({"runtime": engine.runtime, "arches": join(arches), "caveat": caveat.text,
-                           "confidence": _graded(caveat.grade)}, confidence=caveat.grade,
+                           "evidence_grade": _graded(caveat.grade)}, grade=caveat.grade,
                           reference=evidence_url(caveat.evidence) or None)
 
 
@@ -245,7 +259,7 @@ def build_time_aot_downloaded(ctx: Context) -> Iterator[Hit]:
     for engine in ctx.engines:
         if engine.loads_downloaded_modules == NO:
             grade = engine.grade_of("loads_downloaded_modules")
-            yield Hit({"runtime": engine.runtime, "confidence": _graded(grade)}, confidence=grade)
+            yield Hit({"runtime": engine.runtime, "evidence_grade": _graded(grade)}, grade=grade)
 
 
 @predicate("MW118")
@@ -261,8 +275,8 @@ def entitlement_breaks_runtime(ctx: Context) -> Iterator[Hit]:
             if arches:
                 grade = weakest((fact.grade, *(engine.grade_of(name, (a,)) for a in arches)))
                 yield Hit({"runtime": engine.runtime, "arches": join(arches), "key": key,
-                           "does": fact_phrase(name, value), "quote": fact.quote, "confidence": _graded(grade)},
-                          confidence=grade, remove=(key,))
+                           "does": fact_phrase(name, value), "quote": fact.quote, "evidence_grade": _graded(grade)},
+                          grade=grade, remove=(key,))
 
 
 _FALLBACK_UNSETTLED = ("when macOS refuses with an error it falls back to its interpreter by itself (slower, no "
@@ -288,7 +302,7 @@ def jit_falls_back(ctx: Context) -> Iterator[Hit]:
             outcome = (_FALLBACK_UNSETTLED if UNCONFIRMED in refusals else
                        "macOS refuses with an error, and it falls back to its interpreter by itself: slower, no crash")
             yield Hit({"runtime": engine.runtime, "arches": join(arches), "strategy": join(used),
-                       "needed": join(needed), "outcome": outcome, "confidence": _graded(grade)}, confidence=grade)
+                       "needed": join(needed), "outcome": outcome, "evidence_grade": _graded(grade)}, grade=grade)
 
 
 # ------------------------------------------------------------------ notarization
@@ -305,19 +319,19 @@ def notary_hardened_runtime_off(ctx: Context) -> Iterator[Hit]:
     t = ctx.target
     # one finding per fault: unsigned (MW122) or ad hoc (MW123, whose fix re-signs with -o runtime) says it already;
     # library code runs under its host's runtime
-    if (t.hardened_runtime is False and t.signature_kind in ("signed", None)
+    if (t.hardened_runtime is False and t.signature_kind in (SIGNED, None)
             and ctx.ptype.hardened_runtime_required == YES):
         yield Hit()
 
 
 @predicate("MW122")
 def notary_unsigned(ctx: Context) -> Iterator[Hit]:
-    if ctx.target.signature_kind == "unsigned":
+    if ctx.target.signature_kind == UNSIGNED:
         yield Hit()
 
 
 #: how a signature kind reads in a sentence ("The executable is ...")
-_SIGNATURE_TEXT = {"adhoc": "signed ad hoc", "linker-signed": "linker-signed (an ad hoc signature the linker adds)"}
+_SIGNATURE_TEXT = {ADHOC: "signed ad hoc", LINKER_SIGNED: "linker-signed (an ad hoc signature the linker adds)"}
 
 
 @predicate("MW123")
@@ -329,7 +343,7 @@ def notary_not_developer_id(ctx: Context) -> Iterator[Hit]:
 
 @predicate("MW124")
 def notary_no_timestamp(ctx: Context) -> Iterator[Hit]:
-    if ctx.target.has_timestamp is False and ctx.target.signature_kind not in ("unsigned", "adhoc", "linker-signed"):
+    if ctx.target.has_timestamp is False and ctx.target.signature_kind not in (UNSIGNED, *AD_HOC_KINDS):
         yield Hit()
 
 
@@ -375,7 +389,7 @@ def runs_under_rosetta(ctx: Context) -> Iterator[Hit]:
 @predicate("MW125")
 def signature_not_in_input(ctx: Context) -> Iterator[Hit]:
     t = ctx.target
-    if t.input_form != "module" and t.signature_kind is None and t.hardened_runtime is None:
+    if t.input_form != FORM_MODULE and t.signature_kind is None and t.hardened_runtime is None:
         yield Hit()
 
 
@@ -434,7 +448,7 @@ def _component_hits(ctx: Context, supports: tuple[str, ...]) -> Iterator[Hit]:
         for name, kind in ctx.module_kinds:
             if kind == "component":
                 yield Hit({"subject_name": name, "runtime": engine.runtime, "support": engine.component_model,
-                           "confidence": _graded(grade)}, subject=_file_subject(ctx, name), confidence=grade)
+                           "evidence_grade": _graded(grade)}, subject=_file_subject(ctx, name), grade=grade)
 
 
 def _file_subject(ctx: Context, name: str) -> str | None:
@@ -463,7 +477,7 @@ def _feature_hits(ctx: Context, supports: tuple[str, ...]) -> Iterator[Hit]:
             if value in supports:
                 grade = engine.grade_of(fact)
                 yield Hit({"subject_name": path, "runtime": engine.runtime, "trait": trait, "support": value,
-                           "confidence": _graded(grade)}, subject=path, confidence=grade)
+                           "evidence_grade": _graded(grade)}, subject=path, grade=grade)
 
 
 @predicate("MW146")
@@ -495,7 +509,7 @@ def downloaded_module_integrity(ctx: Context) -> Iterator[Hit]:
 @predicate("MW144")
 def app_store_downloaded_code(ctx: Context) -> Iterator[Hit]:
     if ctx.target.module_source == "downloaded":
-        yield Hit(confidence=UNCONFIRMED)
+        yield Hit(grade=UNCONFIRMED)
 
 
 @predicate("MW145")
@@ -513,14 +527,14 @@ def ios_jit(ctx: Context) -> Iterator[Hit]:
         used = [st for st in ctx.effective_strategies(engine, "arm64") if st in JIT_STRATEGIES]
         if used:
             yield Hit({"runtime": engine.runtime, "strategy": join(used)},
-                      confidence=engine.grade_of("strategy", ("arm64",)))
+                      grade=engine.grade_of("strategy", ("arm64",)))
 
 
 @predicate("MW151")
 def sandbox_key_without_sandbox(ctx: Context) -> Iterator[Hit]:
     by_required: dict[str, list[str]] = {}
     for key in ctx.keys_where(lambda f: bool(f.requires_key)):
-        required = ctx.facts[key].requires_key  # type: ignore[union-attr]
+        required = ctx.known[key].requires_key
         if required not in ctx.present:
             by_required.setdefault(required, []).append(key)
     for required, keys in by_required.items():
@@ -575,7 +589,7 @@ def runtime_detected(ctx: Context) -> Iterator[Hit]:
 # ------------------------------------------------------------------ keys as written
 
 #: input forms whose values keep their plist types (options and table cells have no type syntax)
-_TYPED_FORMS = ("entitlements", "binary", "bundle", "profile")
+_TYPED_FORMS = (FORM_ENTITLEMENTS, FORM_BINARY, FORM_BUNDLE, FORM_PROFILE)
 _EXAMPLES = {"boolean": "<true/>", "array": "<array><string>...</string></array>", "string": "<string>...</string>",
              "dictionary": "<dict>...</dict>"}
 
@@ -583,7 +597,7 @@ _EXAMPLES = {"boolean": "<true/>", "array": "<array><string>...</string></array>
 @predicate("MW170")
 def not_an_entitlements_file(ctx: Context) -> Iterator[Hit]:
     t = ctx.target
-    if t.input_form != "entitlements" or not t.entitlements:
+    if t.input_form != FORM_ENTITLEMENTS or not t.entitlements:
         return
     written = all_keys(t.entitlements)
     if any(is_entitlement_key(k) for k in written):

@@ -10,42 +10,33 @@ because a silently misread fact would turn into a wrong verdict.
 
 from __future__ import annotations
 
-import csv
 import fnmatch
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from macwasm.datafiles import data_path
-from macwasm.errors import TableFormatError
+from macwasm.datafiles import check_value, int_value, list_value, read_rows, table_error, table_key
+from macwasm.vocabulary import ANY_ARCH, FRAMEWORK, PLACEMENTS
 
-YES, NO, UNCONFIRMED = "yes", "no", "unconfirmed"
-#: how we know a fact, strongest first: read in the runtime's (or the kernel's) source, documented by
-#: Apple (documents, DTS), observed in a shipping product or a report, inferred from other facts, or
-#: unconfirmed (only a test on a Mac could settle it). A finding is as strong as its weakest fact.
-GRADES = ("code", "apple", "observed", "inferred", UNCONFIRMED)
-#: the older name of the same vocabulary, kept for the readers of ``confidence`` columns
-CONFIDENCE = GRADES
-SEVERITIES = ("error", "warning", "info")
-#: what a finding says will happen to the product (rules.csv ``predicts``)
-PREDICTIONS = ("launch-refusal", "crash", "load-failure", "notarization-rejection", "store-rejection", "slower", "none")
-#: how a runtime makes code run, per architecture ("a+b": it needs both; "a|b": either suffices, the engine
-#: takes the path whose key the binary holds)
-STRATEGIES = ("interpreter", "map-jit", "unsigned-memory", "aot-in-binary", "out-of-process", "unsupported")
-#: strategies that create executable memory in the process (the JIT rules apply)
-JIT_STRATEGIES = ("map-jit", "unsigned-memory")
-PRODUCT_TYPES = (
-    "app", "app-extension", "xpc-service", "helper-tool", "login-item", "daemon", "command-line-tool",
-    "network-extension", "endpoint-security-extension", "driverkit-driver", "system-extension", "framework",
-)
-PLATFORMS = ("macos", "ios")
-DISTRIBUTIONS = ("developer-id", "app-store", "development")
-ARCHES = ("arm64", "x86_64")
-ARCH_CHOICES = ("arm64", "x86_64", "universal")
-MODULE_SOURCES = ("bundled", "downloaded")
-MODULE_KINDS = ("core-module", "component", "unknown-version", "not-wasm")
+# The vocabularies are named in macwasm.vocabulary; they are re-exported here, where callers (and the
+# notebooks) have imported them from since the tables were first read.
+from macwasm.vocabulary import ARCH_CHOICES as ARCH_CHOICES
+from macwasm.vocabulary import ARCHES as ARCHES
+from macwasm.vocabulary import DISTRIBUTIONS as DISTRIBUTIONS
+from macwasm.vocabulary import GRADES as GRADES
+from macwasm.vocabulary import JIT_STRATEGIES as JIT_STRATEGIES
+from macwasm.vocabulary import MODULE_KINDS as MODULE_KINDS
+from macwasm.vocabulary import MODULE_SOURCES as MODULE_SOURCES
+from macwasm.vocabulary import NO as NO
+from macwasm.vocabulary import PLATFORMS as PLATFORMS
+from macwasm.vocabulary import PREDICTIONS as PREDICTIONS
+from macwasm.vocabulary import SEVERITIES as SEVERITIES
+from macwasm.vocabulary import STRATEGIES as STRATEGIES
+from macwasm.vocabulary import UNCONFIRMED as UNCONFIRMED
+from macwasm.vocabulary import YES as YES
+from macwasm.vocabulary import product_types as product_type_names
+
 #: plist value types an entitlement may expect (``value_type`` of entitlements.csv)
 VALUE_TYPES = ("boolean", "array", "string", "dictionary", "any")
 
@@ -78,7 +69,7 @@ def fact_phrase(fact: str, value: str) -> str:
 
 #: the facts every runtime row must state, because verdicts are drawn from them
 VERDICT_FACTS = ("strategy", "component_model", "loads_downloaded_modules")
-FACT_ARCHES = ("any", *ARCHES)
+FACT_ARCHES = (ANY_ARCH, *ARCHES)
 
 
 def _strategy_parts(cell: str) -> list[str]:
@@ -119,10 +110,6 @@ class EntitlementFact:
     quote: str
     notes: str
     source: str
-
-    @property
-    def confidence(self) -> str:
-        return self.grade
 
     @property
     def conflict(self) -> tuple[str, str] | None:
@@ -351,42 +338,17 @@ class ModuleSource:
     source: str
 
 
-def _read(name: str, columns: tuple[str, ...], *, source_column: str = "source") -> list[tuple[int, dict[str, str]]]:
-    path = data_path(name)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            found = tuple(reader.fieldnames or ())
-            missing = [c for c in columns if c not in found]
-            if missing:
-                raise TableFormatError(f"missing column(s) {', '.join(missing)}", path=str(path))
-            rows = [(line, {k: (v or "").strip() for k, v in row.items() if k is not None})
-                    for line, row in enumerate(reader, start=2)]
-    except OSError as exc:
-        raise TableFormatError(f"cannot read the table: {exc.strerror or exc}", path=str(path)) from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise TableFormatError(f"not a readable CSV table: {exc}", path=str(path)) from None
-    for line, row in rows:
-        if not row.get(source_column):
-            raise TableFormatError(f"line {line}: every fact needs its {source_column}", path=str(path))
-    return rows
+# The one loader is macwasm.datafiles; these names are kept for modules that imported them from here.
+_read = read_rows
+_check = check_value
+_int_or_none = int_value
 
 
-def _check(path: str, line: int, column: str, value: str, allowed: Iterable[str]) -> str:
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise TableFormatError(f"line {line}: {column} {value!r} is not one of {', '.join(allowed)}",
-                               path=str(data_path(path)))
-    return value
-
-
-def _int_or_none(path: str, line: int, column: str, value: str) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise TableFormatError(f"line {line}: {column} {value!r} is not a number", path=str(data_path(path))) from None
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``PRODUCT_TYPES``: the rows of product_types.csv (:func:`macwasm.vocabulary.product_types`), read when asked."""
+    if name == "PRODUCT_TYPES":
+        return product_type_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _TRI = (YES, NO, UNCONFIRMED)
@@ -414,7 +376,7 @@ def _entitlements(_root_key: str) -> tuple[EntitlementFact, ...]:
             _check(name, line, "conflicts_with fact", fact, RUNTIME_FACTS)
             _check(name, line, "conflicts_with value", value, RUNTIME_FACTS[fact])
         if row["implies_product_type"]:
-            _check(name, line, "implies_product_type", row["implies_product_type"], PRODUCT_TYPES)
+            _check(name, line, "implies_product_type", row["implies_product_type"], product_type_names())
         values = {c: row[c] for c in cols}
         out.append(EntitlementFact(**values, jit_ladder=_int_or_none(name, line, "jit_ladder", row["jit_ladder"]),
                                    implies_rank=_int_or_none(name, line, "implies_rank", row["implies_rank"])))
@@ -427,16 +389,13 @@ def _product_types(_root_key: str) -> dict[str, ProductType]:
     cols = tuple(ProductType.__dataclass_fields__)
     out: dict[str, ProductType] = {}
     for line, row in _read(name, cols):
-        _check(name, line, "product_type", row["product_type"], PRODUCT_TYPES)
         _check(name, line, "relaxations_allowed", row["relaxations_allowed"], (YES, NO, "inherits"))
         _check(name, line, "allow_jit", row["allow_jit"], (YES, NO, UNCONFIRMED, "inherits"))
         _check(name, line, "can_embed_profile", row["can_embed_profile"], (YES, NO, "wrapper", "n/a"))
         _check(name, line, "hardened_runtime_required", row["hardened_runtime_required"], (YES, NO))
         _check(name, line, "grade", row["grade"], GRADES)
         out[row["product_type"]] = ProductType(**{c: row[c] for c in cols})
-    missing = [p for p in PRODUCT_TYPES if p not in out]
-    if missing:
-        raise TableFormatError(f"no row for product type(s) {', '.join(missing)}", path=str(data_path(name)))
+    product_type_names()  # the names themselves: each once, none empty
     return out
 
 
@@ -452,8 +411,7 @@ def _runtime_facts(name: str = "runtime_facts.csv") -> dict[str, list[RuntimeFac
         _check(name, line, "grade", row["grade"], GRADES)
         key = (row["runtime"], fact, row["arch"])
         if key in seen:
-            raise TableFormatError(f"line {line}: a second {fact} fact for {row['runtime']} on {row['arch']}",
-                                   path=str(data_path(name)))
+            raise table_error(name, f"a second {fact} fact for {row['runtime']} on {row['arch']}", line)
         seen.add(key)
         out.setdefault(row["runtime"], []).append(RuntimeFact(**{c: row[c] for c in cols}))
     return out
@@ -466,10 +424,10 @@ def _runtime_caveats(name: str = "runtime_caveats.csv") -> dict[str, list[Runtim
         _check(name, line, "arch", row["arch"], FACT_ARCHES)
         _check(name, line, "grade", row["grade"], GRADES)
         _check(name, line, "hardened_runtime_only", row["hardened_runtime_only"], (YES, NO))
-        scope = () if row["product_types"] in ("", "*") else tuple(p.strip() for p in row["product_types"].split(";"))
+        scope = list_value(row["product_types"])
         for ptype in scope:
-            _check(name, line, "product_types", ptype, PRODUCT_TYPES)
-        unless = tuple(k.strip() for k in row["unless_keys"].split(";") if k.strip())
+            _check(name, line, "product_types", ptype, product_type_names())
+        unless = list_value(row["unless_keys"], everything=("",))
         values: dict[str, Any] = {c: row[c] for c in cols}
         out.setdefault(row["runtime"], []).append(RuntimeCaveat(**{**values, "product_types": scope,
                                                                    "unless_keys": unless}))
@@ -486,22 +444,21 @@ def _runtimes(_root_key: str) -> dict[str, Runtime]:
     for line, row in _read(name, (*cols, "speed_tier")):
         key = row["runtime"]
         if key in out:
-            raise TableFormatError(f"line {line}: duplicate runtime {key}", path=str(data_path(name)))
+            raise table_error(name, f"duplicate runtime {key}", line)
         mine = tuple(facts.pop(key, ()))
         stated = {(f.fact, f.arch) for f in mine}
         for fact in VERDICT_FACTS:
             arches = ("any",) if fact != "strategy" else None
             if (fact, "any") in stated or (arches is None and all((fact, a) in stated for a in ARCHES)):
                 continue
-            raise TableFormatError(f"line {line}: runtime {key} has no {fact} fact (for every architecture) in "
-                                   "runtime_facts.csv: a verdict would rest on nothing", path=str(data_path(name)))
+            raise table_error(name, f"runtime {key} has no {fact} fact (for every architecture) in "
+                                   "runtime_facts.csv: a verdict would rest on nothing", line)
         tier = _int_or_none(name, line, "speed_tier", row["speed_tier"]) or 0
         out[key] = Runtime(**{c: row[c] for c in cols}, speed_tier=tier, facts=mine,
                            caveats=tuple(caveats.pop(key, ())))
     strays = sorted(set(facts) | set(caveats))
     if strays:
-        raise TableFormatError(f"facts or caveats for runtime(s) not in runtimes.csv: {', '.join(strays)}",
-                               path=str(data_path(name)))
+        raise table_error(name, f"facts or caveats for runtime(s) not in runtimes.csv: {', '.join(strays)}")
     return out
 
 
@@ -516,10 +473,10 @@ def _rules(_root_key: str) -> dict[str, Rule]:
         _check(name, line, "predicts", row["predicts"], PREDICTIONS)
         _check(name, line, "grade", row["grade"], GRADES)
         if row["id"] in out:
-            raise TableFormatError(f"line {line}: duplicate rule id {row['id']}", path=str(data_path(name)))
+            raise table_error(name, f"duplicate rule id {row['id']}", line)
         values: dict[str, Any] = {c: row[c] for c in cols}
         for col in ("platforms", "distributions", "reads"):
-            values[col] = () if row[col] in ("", "*") else tuple(p.strip() for p in row[col].split(";"))
+            values[col] = list_value(row[col])
         out[row["id"]] = Rule(**values)
     return out
 
@@ -558,10 +515,9 @@ def _plist_kinds(_root_key: str) -> tuple[PlistKind, ...]:
     return tuple(out)
 
 
-# The public accessors key the caches on MACWASM_DATA (a reviewer's corrected copy of the
-# tables is honoured without a restart); building a Path per call would dominate an evaluation.
-def _root() -> str:
-    return os.environ.get("MACWASM_DATA", "")
+# The public accessors key the caches on MACWASM_DATA (a reviewer's corrected copy of the tables is
+# honoured without a restart): macwasm.datafiles.table_key.
+_root = table_key
 
 
 def entitlement_facts() -> tuple[EntitlementFact, ...]:
@@ -585,9 +541,9 @@ def module_sources() -> dict[str, ModuleSource]:
 
 
 def _product_list(name: str, line: int, column: str, text: str) -> tuple[str, ...]:
-    out = tuple(p.strip() for p in text.split(";") if p.strip())
+    out = list_value(text, everything=("",))
     for ptype in out:
-        _check(name, line, column, ptype, PRODUCT_TYPES)
+        _check(name, line, column, ptype, product_type_names())
     return out
 
 
@@ -598,6 +554,7 @@ def _placements(_root_key: str) -> dict[str, Placement]:
     out = {}
     for line, row in _read(name, cols):
         _check(name, line, "grade", row["grade"], GRADES)
+        _check(name, line, "placement", row["placement"], PLACEMENTS)
         values: dict[str, Any] = {c: row[c] for c in cols}
         values["hosts_for"] = _product_list(name, line, "hosts_for", row["hosts_for"])
         out[row["placement"]] = Placement(**values)
@@ -616,9 +573,9 @@ def _module_storage(_root_key: str) -> tuple[ModuleStorage, ...]:
         values["applies_to"] = _product_list(name, line, "applies_to", row["applies_to"])
         out.append(ModuleStorage(**values))
     covered = {p for row in out for p in row.applies_to}
-    missing = [p for p in PRODUCT_TYPES if p not in covered and p != "framework"]
+    missing = [p for p in product_type_names() if p not in covered and p != FRAMEWORK]
     if missing:
-        raise TableFormatError(f"no storage case for product type(s) {', '.join(missing)}", path=str(data_path(name)))
+        raise table_error(name, f"no storage case for product type(s) {', '.join(missing)}")
     return tuple(out)
 
 

@@ -12,27 +12,30 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from macwasm.errors import InputError
-from macwasm.policy.tables import (
+from macwasm.errors import UsageError
+from macwasm.policy.tables import entitlement_facts, lookup_entitlement
+from macwasm.policy.tables import runtimes as _runtime_table
+from macwasm.vocabulary import (
     ARCH_CHOICES,
+    DEFAULT_ARCH,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_PLATFORM,
     DISTRIBUTIONS,
+    FORM_OPTIONS,
     MODULE_KINDS,
     MODULE_SOURCES,
     PLATFORMS,
-    PRODUCT_TYPES,
-    entitlement_facts,
-    lookup_entitlement,
+    product_types,
 )
-from macwasm.policy.tables import runtimes as _runtime_table
 
-#: what a target is checked as when nothing says otherwise
-DEFAULT_PRODUCT_TYPE = "app"
+# what a target is checked as when nothing says otherwise, and what the input was (which decides the facts
+# known: a plist has no signature, a bundle has), named in macwasm.vocabulary
+from macwasm.vocabulary import DEFAULT_PRODUCT_TYPE as DEFAULT_PRODUCT_TYPE
+from macwasm.vocabulary import INPUT_FORMS as INPUT_FORMS
 
 if TYPE_CHECKING:
     from macwasm.xcode.model import Note
 
-#: what the input was: decides which facts are known (a plist has no signature, a bundle has)
-INPUT_FORMS = ("entitlements", "binary", "bundle", "profile", "module", "options", "table", "xcode-project")
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0")
 
@@ -53,16 +56,16 @@ class Target:
     subject: str | None = None  # path shown in findings / SARIF (relative where possible)
     product_type: str = DEFAULT_PRODUCT_TYPE
     product_type_basis: str | None = None  # None: given by the user; else how it was inferred
-    platform: str = "macos"
-    distribution: str = "developer-id"
+    platform: str = DEFAULT_PLATFORM
+    distribution: str = DEFAULT_DISTRIBUTION
     #: the engines that run wasm in this binary (an Electron app that also runs wasmtime has two);
     #: the entitlements they need are the union of each one's
     runtimes: tuple[str, ...] = ()
-    arch: str = "universal"
+    arch: str = DEFAULT_ARCH
     module_source: str | None = None
     module_kind: str | None = None
     entitlements: Mapping[str, Any] | None = None  # None: the input holds no entitlements
-    input_form: str = "options"
+    input_form: str = FORM_OPTIONS  # one of INPUT_FORMS
     signature_kind: str | None = None
     hardened_runtime: bool | None = None
     has_timestamp: bool | None = None
@@ -72,7 +75,7 @@ class Target:
     runtime_applies: bool = True  # False for bundle items that do not run the wasm runtime
     #: what the binary's slices are (arch families, e.g. ("arm64", "x86_64"), ("ppc",)); None: the input does not say
     slice_arches: tuple[str, ...] | None = None
-    requested_arch: str = "universal"  # the architectures the product must run on (--arch), before a slice narrowed it
+    requested_arch: str = DEFAULT_ARCH  # the architectures the product must run on (--arch), before a slice narrowed it
     #: engines found in the binary and judged because no runtime was given: (runtime, evidence) pairs
     detected: tuple[tuple[str, str], ...] = ()
     missing_executable: str | None = None  # the reader's words when the bundle's executable is not there
@@ -102,7 +105,7 @@ def parse_entitlement(spec: str) -> tuple[str, Any]:
     key, sep, value = spec.partition("=")
     key = key.strip()
     if not key or any(c.isspace() for c in key):
-        raise InputError(f"not an entitlement KEY[=VALUE]: {spec!r}")
+        raise UsageError(f"not an entitlement KEY[=VALUE]: {spec!r}")
     return key, (parse_value(value) if sep else True)
 
 
@@ -119,7 +122,7 @@ def parse_entitlement_list(text: str) -> dict[str, Any]:
 def validate_choice(name: str, value: str | None, allowed: Iterable[str]) -> None:
     allowed = tuple(allowed)
     if value is not None and value not in allowed:
-        raise InputError(f"{name} {value!r} is not one of {', '.join(allowed)}")
+        raise UsageError(f"{name} {value!r} is not one of {', '.join(allowed)}")
 
 
 def split_runtimes(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -139,7 +142,7 @@ def validate_options(*, product_type: str | None = None, platform: str | None = 
                      distribution: str | None = None, runtimes: Iterable[str] = (), arch: str | None = None,
                      module_source: str | None = None, module_kind: str | None = None) -> None:
     """Refuse names the tables do not know, before anything is checked (a typo is a usage error)."""
-    validate_choice("product type", product_type, PRODUCT_TYPES)
+    validate_choice("product type", product_type, product_types())
     validate_choice("platform", platform, PLATFORMS)
     validate_choice("distribution", distribution, DISTRIBUTIONS)
     known = _runtime_table()

@@ -19,6 +19,7 @@ from macwasm.inputs import InputItem
 from macwasm.policy.checker import CheckOptions, _uses_jit_keys
 from macwasm.policy.tables import NO, product_types
 from macwasm.policy.target import Target, WasmFile
+from macwasm.vocabulary import DEFAULT_PRODUCT_TYPE, FORM_XCODE_PROJECT
 from macwasm.xcode import model as m
 from macwasm.xcode import read_workspace, read_xcode_project
 
@@ -38,11 +39,11 @@ def xcode_items(path: str) -> Iterator[InputItem]:
     try:
         found, missing = project_paths(path)
     except XcodeProjectError as err:
-        yield InputItem(path, err)  # type: ignore[arg-type]
+        yield InputItem(path, err)
         return
     yield from (InputItem(p) for p in found)
     for p in missing:
-        yield InputItem(p, XcodeProjectError(f"listed by {display_path(path)} but not found", path=p))  # type: ignore[arg-type]
+        yield InputItem(p, XcodeProjectError(f"listed by {display_path(path)} but not found", path=p))
 
 
 def xcode_targets(path: str, opts: CheckOptions, extra: Mapping[str, Any] | None = None) -> list[Target]:
@@ -67,10 +68,10 @@ def targets_from_project(facts: m.XcodeProjectFacts, opts: CheckOptions,
     """One target per (native target, configuration), in the project's order (grouped by target)."""
     table = product_types()
     runs = {i for i, p in enumerate(facts.targets) if (p.engines or _uses_jit_keys(p.entitlements))
-            and table[p.product_type or "app"].own_entitlements != NO}
+            and table[p.product_type or DEFAULT_PRODUCT_TYPE].own_entitlements != NO}
     out = []
     for i, pair in enumerate(facts.targets):
-        ptype = opts.product_type or pair.product_type or "app"
+        ptype = opts.product_type or pair.product_type or DEFAULT_PRODUCT_TYPE
         basis = None if opts.product_type else (
             pair.product_type_basis if pair.product_type else f"assumed app: {pair.product_type_basis}")
         entitlements = None if pair.entitlements is None else {**pair.entitlements, **(extra or {})}
@@ -88,7 +89,7 @@ def targets_from_project(facts: m.XcodeProjectFacts, opts: CheckOptions,
             base["module_source"] = "bundled"
         out.append(Target(
             name=pair.name, subject=pair.pbxproj, product_type=ptype, product_type_basis=basis,
-            entitlements=entitlements, input_form="xcode-project", hardened_runtime=pair.hardened_runtime,
+            entitlements=entitlements, input_form=FORM_XCODE_PROJECT, hardened_runtime=pair.hardened_runtime,
             wasm_files=wasm, runtime_applies=applies, build_notes=notes,
             entitlements_subject=pair.entitlements_path if pair.entitlements is not None else None,
             group=(("project", pair.project), ("xcode_target", pair.target), ("configuration", pair.configuration)),

@@ -42,7 +42,7 @@ Span = tuple[Inline, ...]
 
 
 def span(*parts: Inline | None) -> Span:
-    return tuple(p for p in parts if p not in (None, ""))  # type: ignore[misc]
+    return tuple(p for p in parts if p not in (None, ""))
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,21 @@
 """Write a batch of records as a fixed-width table, one JSON array, or JSON Lines.
 
-The CLI's commands build plain ``dict`` records (JSON-ready) and hand them here; nothing in this
-module knows what a record means. JSON Lines is streamed record by record so a batch of 10,000
+The renderers of ``report/`` (``report/formats.py`` is the registry of every command's formats)
+build plain ``dict`` records (JSON-ready) and hand them here; nothing in this module knows what a
+record means. JSON Lines is streamed record by record so a batch of 10,000
 files never holds its output in memory; the table and the JSON array need the whole batch.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, Any, TypeVar
 
 from macwasm.report.text import wrap
 
-FORMATS = ("table", "json", "jsonl")
+#: a row of a text table: a record (dict) for the CLI, a list of cells for a notebook's frame
+Row = TypeVar("Row")
 
 
 def printable(text: str) -> str:
@@ -53,9 +55,9 @@ def write_json(records: Iterable[dict[str, Any]], out: IO[str]) -> None:
 
 
 def write_table(
-    records: Iterable[dict[str, Any]],
+    records: Iterable[Row],
     out: IO[str],
-    columns: Sequence[tuple[str, Callable[[dict[str, Any]], object]]],
+    columns: Sequence[tuple[str, Callable[[Row], object]]],
     *,
     max_width: int = 60,
 ) -> None:
@@ -87,19 +89,3 @@ def _cell(value: object) -> str:
     else:
         text = str(value)
     return printable(text.replace("\n", " "))
-
-
-def emit(
-    records: Iterator[dict[str, Any]] | list[dict[str, Any]],
-    fmt: str,
-    out: IO[str],
-    columns: Sequence[tuple[str, Callable[[dict[str, Any]], object]]],
-) -> None:
-    if fmt == "jsonl":
-        write_jsonl(records, out)
-    elif fmt == "json":
-        write_json(records, out)
-    elif fmt == "table":
-        write_table(records, out, columns)
-    else:  # argparse restricts choices; this guards library callers
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

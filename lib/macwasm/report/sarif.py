@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 import posixpath
 import re
@@ -63,8 +64,8 @@ Locator = Callable[[TargetResult, Finding], Where | None]
 
 # ----------------------------------------------------------------------------- URIs
 
-def relative_uri(subject: str, root: str | None = None) -> str | None:
-    """A relative, percent-encoded URI for a path inside ``root`` (default: the cwd); else None."""
+def relative_path(subject: str, root: str | None = None) -> str | None:
+    """A relative POSIX path for a path inside ``root`` (default: the cwd); else None."""
     if not subject or subject == "-":
         return None
     path = subject.replace("\\", "/")
@@ -78,7 +79,13 @@ def relative_uri(subject: str, root: str | None = None) -> str | None:
     path = posixpath.normpath(path)
     if path.startswith("..") or path == ".":
         return None
-    return quote(path, safe="/._-~")
+    return path
+
+
+def relative_uri(subject: str, root: str | None = None) -> str | None:
+    """A relative, percent-encoded URI for a path inside ``root`` (default: the cwd); else None."""
+    path = relative_path(subject, root)
+    return None if path is None else quote(path, safe="/._-~")
 
 
 def artifact_location(path: str, root: str | None = None) -> dict[str, str] | None:
@@ -140,10 +147,12 @@ def subject_locator(result: TargetResult, finding: Finding) -> Where | None:
     return Where(path, key_line(path, keys) if keys else None)
 
 
-def csv_row_lines(path: str) -> list[int]:
-    """The 1-based start line of every data row of a CSV file (blank lines skipped, as pandas does)."""
+def csv_row_lines(path: str, *, text: str | None = None) -> list[int]:
+    """The 1-based start line of every data row of a CSV file (blank lines skipped, as pandas does); ``text``:
+    the file's text, already read (standard input)."""
     lines = []
-    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+    with (io.StringIO(text, newline="") if text is not None
+          else open(path, newline="", encoding="utf-8", errors="replace")) as fh:
         reader = csv.reader(fh)
         next(reader, None)  # the header
         start = reader.line_num + 1
@@ -175,8 +184,30 @@ def neutral_fix(rule: Rule) -> str:
         elif name.endswith("_hint"):
             values[name] = ""
         else:
-            values[name] = f"the {name.replace('_', ' ')} named in the result"
+            values[name] = NEUTRAL_VALUES[name]
     return rule.fix.format(**values)
+
+
+#: what a rule's fix says, written once for every finding, where each finding fills in its own value
+#: (a test checks every placeholder of rules.csv's fixes has one)
+NEUTRAL_VALUES = {
+    "keys": "the keys named in the result",
+    "key": "the key named in the result",
+    "sysex_keys": "the system-extension keys named in the result",
+    "needed": "the entitlement named in the result",
+    "required": "the entitlement named in the result",
+    "keep": "the entitlement named in the result",
+    "arches": "the architectures named in the result",
+    "wanted": "the architecture named in the result",
+    "trait": "the module feature named in the result",
+    "subject_name": "MODULE.wasm",
+    "modes": "the result names them",
+    "closest": "as the result suggests",
+    "expected": "the result names",
+    "example": "the result shows how",
+    "variable": "the build setting named in the result",
+    "setting": "the build setting named in the result",
+}
 
 
 def _information_uri() -> str | None:
@@ -188,7 +219,7 @@ def _information_uri() -> str | None:
     for entry in urls:
         label, _, url = entry.partition(",")
         if label.strip().lower() == "homepage":
-            return url.strip()
+            return str(url).strip()
     return None
 
 
@@ -208,7 +239,7 @@ def sarif_rules() -> list[dict[str, Any]]:
                                  f"[The rule's page]({rule_url(rule.id)})"},
             "helpUri": rule_url(rule.id),
             "defaultConfiguration": {"level": LEVELS[rule.severity]},
-            "properties": {"confidence": rule.grade, "since": rule.since,
+            "properties": {"grade": rule.grade, "since": rule.since,
                            "tags": ["macos", "code-signing", "webassembly"]},
         })
     return out
@@ -255,7 +286,7 @@ def to_sarif(results: Iterable[TargetResult], *, errors: Iterable[dict[str, Any]
                 "message": {"text": f"{result.target}: {f.message} Fix: {f.fix}"},
                 "partialFingerprints": {"macwasmFinding/v1": _fingerprint(f, result.target, uri)},
                 "properties": {"target": result.target, "productType": result.product_type,
-                               "verdict": result.verdict, "confidence": f.confidence},
+                               "verdict": result.verdict, "grade": f.grade},
             }
             if locations:
                 entry["locations"] = locations

@@ -38,7 +38,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from macwasm.artifacts.tree import DIR, FILE, LINK, DiskTree, LinkError, NotRegularFile, Tree, basename, join
 from macwasm.errors import LIMIT, BundleError, MacwasmError
@@ -57,6 +57,8 @@ from macwasm.signing.model import NestedCode, ProfileFacts, SigningFacts, SliceF
 from macwasm.signing.plist import load_plist
 from macwasm.signing.roles import code_locations, is_code_location, resolve_role
 
+T = TypeVar("T")
+
 #: folder names that make a directory a bundle of its own (a nested bundle or the input itself)
 BUNDLE_EXTENSIONS = (".app", ".appex", ".systemextension", ".dext", ".xpc", ".framework", ".bundle", ".plugin",
                      ".qlgenerator", ".mdimporter", ".action", ".kext")
@@ -70,7 +72,7 @@ FRAMEWORK = ".framework"
 
 def executable_missing(error: str | None) -> bool:
     """Whether a ``SigningFacts.error`` / ``NestedCode.error`` says the executable is not there (and nothing else)."""
-    return bool(error) and error.endswith(EXECUTABLE_MISSING)
+    return error is not None and error.endswith(EXECUTABLE_MISSING)
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,19 @@ def read_bundle(path: str | os.PathLike[str], *, limits: BundleLimits | None = N
 
 
 def read_bundle_tree(tree: Tree, *, limits: BundleLimits | None = None, name: str | None = None) -> SigningFacts:
-    """:func:`read_bundle` for a tree rooted at the bundle (``tree.display`` names it in facts and errors)."""
+    """:func:`read_bundle` for a tree rooted at the bundle (``tree.display`` names it in facts and errors).
+
+    Raises only :class:`BundleError`: a fault of the Info.plist it needs (the plist reader's), of a
+    file it cannot open, or of the artifact the tree is read from, is wrapped with its path, offset
+    and category.
+    """
+    try:
+        return _read_bundle_tree(tree, limits, name)
+    except MacwasmError as err:
+        raise BundleError.wrap(err) from None
+
+
+def _read_bundle_tree(tree: Tree, limits: BundleLimits | None, name: str | None) -> SigningFacts:
     ctx = _Ctx(tree=tree, limits=limits or BundleLimits())
     name = name or basename(tree.display.rstrip("/"))
     wasm_files = _walk(ctx)
@@ -534,8 +548,8 @@ def _resolve(ctx: _Ctx, path: str, what: str) -> str:
                           path=ctx.shown(path)) from None
 
 
-def _read_bytes(ctx: _Ctx, path: str, what: str, max_size: int, use: Callable[[Any], Any], *,
-                macho: bool = False) -> Any:
+def _read_bytes(ctx: _Ctx, path: str, what: str, max_size: int, use: Callable[[Any], T], *,
+                macho: bool = False) -> T:
     real = _resolve(ctx, path, what)
     opener = ctx.tree.open_macho if macho else ctx.tree.open_whole
     with opener(real, max_size) as data:

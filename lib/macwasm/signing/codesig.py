@@ -1,5 +1,8 @@
 """The embedded code signature of one Mach-O slice: SuperBlob, CodeDirectory, entitlements, CMS.
 
+The layout is Apple's ``cs_blobs.h`` (xnu, https://github.com/apple-oss-distributions/xnu/blob/main/osfmk/kern/cs_blobs.h):
+the magics, slots, flags and CodeDirectory versions below carry its names.
+
 ``LC_CODE_SIGNATURE`` points at a SuperBlob (``CSMAGIC_EMBEDDED_SIGNATURE``): an index of
 ``(slot, offset)`` pairs, each naming a blob that starts with its own magic and length. Everything
 inside is big-endian whatever the Mach-O's byte order. We copy out only the blobs we decode (the
@@ -12,9 +15,9 @@ team, so a team id is reported only for a real (CMS) signature, never taken from
 to sit where a team offset would point. **The CMS signature is NOT verified**: we only read the
 signer certificate's subject and its OU (the team id) to report who claims to have signed.
 
-Errors are :class:`~macwasm.errors.MachOFormatError` (DER entitlements:
-:class:`~macwasm.errors.DerFormatError`) with absolute file offsets; a CMS blob we cannot read is
-a note, not an error, because the rest of the signature is still worth reporting.
+Errors are :class:`~macwasm.errors.MachOFormatError` with absolute file offsets (a fault in the DER or
+XML entitlements is the DER or plist reader's, wrapped); a CMS blob we cannot read is a note, not an
+error, because the rest of the signature is still worth reporting.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from macwasm.errors import LIMIT, MachOFormatError, PlistFormatError
+from macwasm.errors import LIMIT, DerFormatError, MachOFormatError, PlistFormatError
 from macwasm.limits import (
     DER_MAX_SIZE,
+    MACHO_CODE_DIRECTORY_HEAD,
     MACHO_MAX_CMS_SIZE,
     MACHO_MAX_IDENTIFIER_LENGTH,
     MACHO_MAX_SIGNATURE_BLOBS,
@@ -36,6 +40,7 @@ from macwasm.limits import (
 from macwasm.signing.der import read_der_entitlements
 from macwasm.signing.model import CodeDirectoryInfo, Signature
 from macwasm.signing.plist import entitlements_from_plist_value, load_plist
+from macwasm.vocabulary import ABSENT, ADHOC, EMPTY, LINKER_SIGNED, PRESENT, SIGNED
 
 # ------------------------------------------------------------------------------ Apple's names
 CSMAGIC_REQUIREMENT = 0xFADE0C00
@@ -56,6 +61,20 @@ CSSLOT_DER_ENTITLEMENTS = 7
 CSSLOT_ALTERNATE_CODEDIRECTORIES = 0x1000
 CSSLOT_ALTERNATE_CODEDIRECTORY_MAX = 5
 CSSLOT_SIGNATURESLOT = 0x10000
+
+#: what each slot holds, by the name a reader of ``codesign -d`` output knows it
+SLOT_NAMES = {
+    CSSLOT_CODEDIRECTORY: "CodeDirectory",
+    CSSLOT_INFOSLOT: "Info.plist hash",
+    CSSLOT_REQUIREMENTS: "requirements",
+    CSSLOT_RESOURCEDIR: "resources hash",
+    CSSLOT_APPLICATION: "application specific",
+    CSSLOT_ENTITLEMENTS: "entitlements (XML)",
+    CSSLOT_DER_ENTITLEMENTS: "entitlements (DER)",
+    **{CSSLOT_ALTERNATE_CODEDIRECTORIES + i: f"alternate CodeDirectory {i}"
+       for i in range(CSSLOT_ALTERNATE_CODEDIRECTORY_MAX)},
+    CSSLOT_SIGNATURESLOT: "CMS signature",
+}
 
 #: the magic each slot we decode must hold
 SLOT_MAGIC = {
@@ -188,8 +207,8 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
                          + describe_difference(xml, der))
 
     cms_ref = by_slot.get(CSSLOT_SIGNATURESLOT)
-    cms_state = "absent" if cms_ref is None else ("empty" if cms_ref.length == 8 else "present")
-    cms = read_cms(buf, cms_ref) if cms_state == "present" else CmsFacts()
+    cms_state = ABSENT if cms_ref is None else (EMPTY if cms_ref.length == 8 else PRESENT)
+    cms = read_cms(buf, cms_ref) if cms_ref is not None and cms_state == PRESENT else CmsFacts()
     if cms.note:
         notes.append(cms.note)
 
@@ -207,7 +226,7 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
         cms=cms_state,
         signer=cms.signer,
         signer_name=cms.signer_name,
-        has_timestamp=cms.has_timestamp if kind == "signed" else None,
+        has_timestamp=cms.has_timestamp if kind == SIGNED else None,
         code_directories=directories,
     )
     entitlements = xml if xml is not None else der
@@ -217,22 +236,22 @@ def read_code_signature(buf: Any, start: int, size: int, *, path: str | None = N
 def _kind_and_team(cd: CodeDirectory, cms_state: str, cms: CmsFacts, notes: list[str]) -> tuple[str, str | None]:
     """Linker-signed and ad hoc signatures have no team, whatever bytes a team offset points at."""
     if cd.flags & CS_LINKER_SIGNED:
-        return "linker-signed", None
+        return LINKER_SIGNED, None
     if cd.flags & CS_ADHOC:
-        if cms_state == "present":
+        if cms_state == PRESENT:
             notes.append("the CodeDirectory says ad hoc but a CMS signature is present; reported as ad hoc")
-        return "adhoc", None
-    if cms_state != "present":
+        return ADHOC, None
+    if cms_state != PRESENT:
         notes.append(f"the CodeDirectory is not flagged ad hoc but the CMS signature is {cms_state}: the signature "
                      "is incomplete; reported as ad hoc")
-        return "adhoc", None
+        return ADHOC, None
     team = cd.team_id or cms.team_ou
     if cd.team_id and cms.team_ou and cd.team_id != cms.team_ou:
         notes.append(f"the CodeDirectory's team id {cd.team_id} differs from the signer certificate's OU "
                      f"{cms.team_ou}")
     if not cms.has_certificate and cms.note is None:
         notes.append("the CMS signature holds no certificate")
-    return "signed", team
+    return SIGNED, team
 
 
 def flag_names(value: int, names: dict[int, str]) -> tuple[str, ...]:
@@ -250,7 +269,8 @@ def flag_names(value: int, names: dict[int, str]) -> tuple[str, ...]:
 
 
 def _u32(buf: Any, at: int) -> int:
-    return struct.unpack(">I", bytes(buf[at:at + 4]))[0]
+    value: int = struct.unpack(">I", bytes(buf[at:at + 4]))[0]
+    return value
 
 
 def read_superblob(buf: Any, start: int, size: int, *, path: str | None = None) -> list[BlobRef]:
@@ -309,7 +329,7 @@ def read_superblob(buf: Any, start: int, size: int, *, path: str | None = None) 
 
 def read_code_directory(buf: Any, ref: BlobRef, *, path: str | None = None) -> CodeDirectory:
     """The CodeDirectory's header fields and strings; its hashes are never copied."""
-    head = bytes(buf[ref.offset:ref.offset + min(ref.length, 128)])
+    head = bytes(buf[ref.offset:ref.offset + min(ref.length, MACHO_CODE_DIRECTORY_HEAD)])
     if len(head) < 44:
         raise MachOFormatError(f"CodeDirectory of {ref.length} bytes is shorter than its 44-byte header",
                                path=path, offset=ref.offset)
@@ -358,35 +378,38 @@ def _cstring(buf: Any, ref: BlobRef, offset: int, what: str, field_at: int, path
 
 def _xml_entitlements(buf: Any, ref: BlobRef | None, path: str | None) -> tuple[str, dict[str, Any] | None]:
     if ref is None:
-        return "absent", None
+        return ABSENT, None
     body_len = ref.length - 8
     if body_len > PLIST_MAX_SIZE:
         raise MachOFormatError(f"XML entitlements blob of {body_len} bytes exceeds the limit of {PLIST_MAX_SIZE}",
                                path=path, offset=ref.offset + 4, category=LIMIT)
     body = bytes(buf[ref.offset + 8:ref.offset + ref.length])
     if not body.strip(b" \t\r\n\0"):
-        return "empty", {}
+        return EMPTY, {}
     try:
         value, _fmt = load_plist(body, path=path)
         ents = entitlements_from_plist_value(value, path=path, offset=0)
     except PlistFormatError as err:
-        at = ref.offset + 8 + (err.offset or 0)
+        at = ref.offset + 8 + (err.offset or 0)  # the plist reader's offsets are the blob's
         raise MachOFormatError(f"XML entitlements blob: {err.reason}", path=path, offset=at,
                                category=err.category) from None
-    return ("present" if ents else "empty"), ents
+    return (PRESENT if ents else EMPTY), ents
 
 
 def _der_entitlements(buf: Any, ref: BlobRef | None,
                       path: str | None) -> tuple[str, dict[str, Any] | None, str | None]:
     if ref is None:
-        return "absent", None, None
+        return ABSENT, None, None
     body_len = ref.length - 8
     if body_len > DER_MAX_SIZE:
         raise MachOFormatError(f"DER entitlements blob of {body_len} bytes exceeds the limit of {DER_MAX_SIZE}",
                                path=path, offset=ref.offset + 4, category=LIMIT)
     body = bytes(buf[ref.offset + 8:ref.offset + ref.length])
-    der = read_der_entitlements(body, path=path, base=ref.offset + 8)
-    return ("present" if der.value else "empty"), der.value, der.layout
+    try:
+        der = read_der_entitlements(body, path=path, base=ref.offset + 8)  # offsets are the file's already
+    except DerFormatError as err:
+        raise MachOFormatError.wrap(err, reason=f"DER entitlements blob: {err.reason}") from None
+    return (PRESENT if der.value else EMPTY), der.value, der.layout
 
 
 def same_plist_value(a: Any, b: Any) -> bool:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from macwasm.errors import LIMIT, PlistFormatError
-from macwasm.limits import PLIST_MAX_DEPTH, PLIST_MAX_ELEMENTS, PLIST_MAX_SIZE
+from macwasm.limits import INPUT_SNIFF_WINDOW, PLIST_MAX_DEPTH, PLIST_MAX_ELEMENTS, PLIST_MAX_SIZE
 from macwasm.signing.plist import (
     DER_ENTITLEMENTS_BLOB_MAGIC,
     ENTITLEMENTS_BLOB_MAGIC,
@@ -86,7 +86,8 @@ def detect_source(data: bytes | bytearray | memoryview | str) -> str:
 
     Anything else is ``"unknown"`` (Mach-O files and bundles are told apart by their own readers).
     """
-    head = data[:8192].encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data[:8192])
+    window = data[:INPUT_SNIFF_WINDOW]
+    head = window.encode("utf-8", "surrogatepass") if isinstance(window, str) else bytes(window)
     if head.startswith(b"bplist"):
         return "binary-plist"
     if head[:1] == b"\x30" and CMS_SIGNED_DATA_OID in head[:64]:

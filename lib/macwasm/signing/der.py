@@ -1,5 +1,8 @@
 """DER entitlements (the ``0xfade7172`` blob of a code signature) decoded into plist-typed values.
 
+DER is ITU-T X.690 (https://www.itu.int/rec/T-REC-X.690); the blob and its magic are ``cs_blobs.h``'s
+(``CSMAGIC_EMBEDDED_DER_ENTITLEMENTS``, https://github.com/apple-oss-distributions/xnu/blob/main/osfmk/kern/cs_blobs.h).
+
 Since macOS 12 / iOS 15 the kernel and AMFI read entitlements from this DER twin of the XML blob,
 so a binary whose two blobs disagree is judged on the DER one. Two layouts occur in real files:
 

@@ -29,16 +29,15 @@ engine hidden only in strings behind a first, obvious one is not looked for.
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from macwasm.datafiles import data_path
-from macwasm.errors import ArtifactError, MachOFormatError, TableFormatError
+from macwasm.datafiles import check_value, read_rows, table_error, table_key
+from macwasm.errors import ArtifactError, MachOFormatError
 from macwasm.limits import ENGINE_MAX_CRATE_PATHS, ENGINE_MAX_SCAN_BYTES
-from macwasm.policy.tables import _check, _read, runtimes
+from macwasm.policy.tables import runtimes
 from macwasm.signing.gobuild import read_go_buildinfo
 from macwasm.signing.layout import SliceLayout
 from macwasm.signing.linkedit import SymbolTable, chained_imports, export_trie_lookup, find, provider
@@ -104,30 +103,29 @@ def _signatures(_root_key: str) -> tuple[EngineSignature, ...]:
     families = sorted({r.family for r in known.values()})
     out: list[EngineSignature] = []
     seen: set[str] = set()
-    where = str(data_path(TABLE))
-    for line, row in _read(TABLE, cols):
+    for line, row in read_rows(TABLE, cols):
         values = {c: row[c] for c in cols}
         sig = EngineSignature(**values)
         if not sig.id or sig.id in seen:
-            raise TableFormatError(f"line {line}: id {sig.id!r} is empty or used twice", path=where)
+            raise table_error(TABLE, f"id {sig.id!r} is empty or used twice", line)
         seen.add(sig.id)
         for engine in sig.engines:
-            _check(TABLE, line, "engine", engine, families)
-        _check(TABLE, line, "kind", sig.kind, KINDS)
-        _check(TABLE, line, "confidence", sig.confidence, ENGINE_CONFIDENCES)
+            check_value(TABLE, line, "engine", engine, families)
+        check_value(TABLE, line, "kind", sig.kind, KINDS)
+        check_value(TABLE, line, "confidence", sig.confidence, ENGINE_CONFIDENCES)
         if sig.runtime:
-            _check(TABLE, line, "runtime", sig.runtime, sorted(known))
+            check_value(TABLE, line, "runtime", sig.runtime, sorted(known))
             if known[sig.runtime].family not in sig.engines:
-                raise TableFormatError(f"line {line}: runtime {sig.runtime} is not of engine {sig.engine}", path=where)
+                raise table_error(TABLE, f"runtime {sig.runtime} is not of engine {sig.engine}", line)
         if not sig.pattern or (sig.kind == "string" and not sig.pattern.isascii()):
-            raise TableFormatError(f"line {line}: the pattern must be non-empty (and ASCII for strings)", path=where)
+            raise table_error(TABLE, "the pattern must be non-empty (and ASCII for strings)", line)
         out.append(sig)
     return tuple(out)
 
 
 def signatures() -> tuple[EngineSignature, ...]:
     """The engine signature table (cached; ``MACWASM_DATA`` points at another copy of the tables)."""
-    return _signatures(os.environ.get("MACWASM_DATA", ""))
+    return _signatures(table_key())
 
 
 def _of_kind(sigs: tuple[EngineSignature, ...], kind: str) -> list[EngineSignature]:

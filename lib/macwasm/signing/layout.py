@@ -1,6 +1,10 @@
 """The load commands that say where a slice's code, names and links are: segments, sections, dylibs,
 symbol tables, export trie, chained fixups.
 
+Their layout is Apple's ``mach-o/loader.h`` (xnu,
+https://github.com/apple-oss-distributions/xnu/blob/main/EXTERNAL_HEADERS/mach-o/loader.h); chained
+fixups are dyld's ``mach-o/fixup-chains.h``.
+
 The signing facts need only LC_CODE_SIGNATURE and the version commands; finding which engine a
 binary carries (:mod:`macwasm.signing.engines`) needs to know which libraries it links, which
 sections it has and where its symbol names and export trie lie. :mod:`macwasm.signing.macho` hands
@@ -142,8 +146,8 @@ def collect(layout: SliceLayout, cmd: int, body: bytes, at: int, path: str | Non
         _symtab(layout, body, at, path)
     elif cmd == LC_DYSYMTAB:
         _need(body, 80, "LC_DYSYMTAB", at, path)
-        fields = struct.unpack_from(layout.order + "6I", body, 8)
-        layout.dysymtab = Dysymtab(*fields, at=at)
+        ilocal, nlocal, iextdef, nextdef, iundef, nundef = struct.unpack_from(layout.order + "6I", body, 8)
+        layout.dysymtab = Dysymtab(ilocal, nlocal, iextdef, nextdef, iundef, nundef, at=at)
     elif cmd == LC_DYLD_INFO:
         _need(body, 48, "LC_DYLD_INFO", at, path)
         if layout.exports is None:  # LC_DYLD_EXPORTS_TRIE wins whichever comes first

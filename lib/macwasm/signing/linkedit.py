@@ -47,7 +47,8 @@ _CHAINED_IMPORT_SIZES = {1: 4, 2: 8, 3: 16}  # DYLD_CHAINED_IMPORT, _ADDEND, _AD
 def find(buf: Any, needle: bytes, start: int, end: int) -> int:
     """``buf.find`` between absolute offsets, without copying when the buffer can search itself."""
     if hasattr(buf, "find"):  # bytes, bytearray, mmap
-        return buf.find(needle, start, end)
+        at: int = buf.find(needle, start, end)
+        return at
     hit = bytes(buf[start:end]).find(needle)
     return hit + start if hit >= 0 else -1
 

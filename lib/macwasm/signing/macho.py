@@ -1,5 +1,9 @@
 """Mach-O files (thin and universal) read for their signing facts: one :class:`SliceFacts` per slice.
 
+The format is Apple's ``mach-o/loader.h`` (header, load commands, ``LC_*``; xnu,
+https://github.com/apple-oss-distributions/xnu/blob/main/EXTERNAL_HEADERS/mach-o/loader.h) and
+``mach-o/fat.h`` for universal files (same folder); the constants below carry their names.
+
 Why a reader of our own: the facts that decide whether an app launches (signature kind, team,
 Hardened Runtime, entitlements) sit in the header, the load commands and the ``LC_CODE_SIGNATURE``
 region, a few KB of a file that may be hundreds of MB. We read only those (the input may be an
@@ -9,16 +13,17 @@ Each slice of a universal file is reported on its own, because lipo'd slices are
 apart and can differ in identifier, team, flags and entitlements; :func:`slice_disagreements`
 says where they do (and what each slice itself flagged, e.g. DER vs XML entitlements).
 
-Raises only :class:`~macwasm.errors.MachOFormatError` (DER entitlements:
-:class:`~macwasm.errors.DerFormatError`) with the path and the absolute file offset;
-``category="limit"`` when a cap from :mod:`macwasm.limits` is hit. Never writes to the input.
+Raises only :class:`~macwasm.errors.MachOFormatError` (a fault in the DER or XML entitlements
+wrapped in it) with the path and the absolute file offset; ``category="limit"`` when a cap from
+:mod:`macwasm.limits` is hit. Never writes to the input.
 """
 
 from __future__ import annotations
 
 import itertools
 import struct
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from macwasm.errors import LIMIT, MachOFormatError
@@ -27,6 +32,7 @@ from macwasm.signing.codesig import read_code_signature
 from macwasm.signing.engines import detect_engines
 from macwasm.signing.layout import SliceLayout, collect
 from macwasm.signing.model import SliceFacts
+from macwasm.vocabulary import UNSIGNED
 
 MH_MAGIC = 0xFEEDFACE
 MH_MAGIC_64 = 0xFEEDFACF
@@ -102,16 +108,6 @@ MIN_HEADER_SIZE = 28
 
 
 @dataclass(frozen=True)
-class MachOSlice(SliceFacts):
-    """A :class:`SliceFacts` that also keeps what the slice itself flagged (its JSON shape is unchanged)."""
-
-    notes: tuple[str, ...] = field(default=(), compare=False)
-    offset: int = field(default=0, compare=False)  # of the slice in the file
-    der_layout: str | None = field(default=None, compare=False)  # wrapped | bare-set
-    der_entitlements: dict[str, Any] | None = field(default=None, compare=False)  # the DER set (None: no blob)
-
-
-@dataclass(frozen=True)
 class FatArch:
     cputype: int
     cpusubtype: int
@@ -130,7 +126,7 @@ def is_macho(first_bytes: bytes) -> bool:
     if head[:4] in _THIN:
         return True
     if head[:4] in _FAT and len(head) >= 8:
-        (count,) = struct.unpack(">I", head[4:8])
+        count: int = struct.unpack(">I", head[4:8])[0]
         return 0 < count <= MACHO_MAX_FAT_ARCHS
     return False
 
@@ -249,7 +245,7 @@ def _read_slice(data: Any, start: int, size: int, path: str | None, fat: FatArch
     entitlements = facts.pop("entitlements", None)
     engine_notes: list[str] = []
     engines = detect_engines(data, commands.layout, path=path, notes=engine_notes) if commands.layout else ()
-    return MachOSlice(arch=arch_name(cputype, cpusub), signature=signature, entitlements=entitlements,
+    return SliceFacts(arch=arch_name(cputype, cpusub), signature=signature, entitlements=entitlements,
                       platform=commands.platform, min_os=commands.min_os, sdk=commands.sdk, engines=engines,
                       notes=tuple(notes) + tuple(engine_notes), offset=start, der_layout=der_layout,
                       der_entitlements=der_entitlements, **facts)
@@ -274,7 +270,8 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                offset=start + 16)
     base = start + header_size
     raw = bytes(data[base:base + sizeofcmds])
-    out = _Commands(layout=SliceLayout(start, size, order, is64))
+    layout = SliceLayout(start, size, order, is64)
+    out = _Commands(layout=layout)
     pos = 0
     for i in range(ncmds):
         at = base + pos
@@ -289,7 +286,7 @@ def _read_load_commands(data: Any, start: int, size: int, order: str, is64: bool
                                    f"{sizeofcmds}", path=path, offset=at + 4)
         body = raw[pos:pos + cmdsize]
         cmd &= ~LC_REQ_DYLD
-        collect(out.layout, cmd, body, at, path)
+        collect(layout, cmd, body, at, path)
         if cmd == LC_CODE_SIGNATURE:
             _code_signature_command(out, body, order, at, size, path)
         elif cmd == LC_BUILD_VERSION and not out.has_build_version:
@@ -342,8 +339,8 @@ def slice_disagreements(slices: list[SliceFacts]) -> list[str]:
         def sig(s: SliceFacts, name: str) -> Any:
             return getattr(s.signature, name) if s.signature is not None else None
 
-        checks = [
-            ("signature kind", lambda s: s.signature.kind if s.signature else "unsigned"),
+        checks: list[tuple[str, Callable[[SliceFacts], Any]]] = [
+            ("signature kind", lambda s: s.signature.kind if s.signature else UNSIGNED),
             ("identifier", lambda s: sig(s, "identifier")),
             ("team id", lambda s: sig(s, "team_id")),
             ("Hardened Runtime", lambda s: bool(sig(s, "hardened_runtime"))),
@@ -361,7 +358,7 @@ def slice_disagreements(slices: list[SliceFacts]) -> list[str]:
                 f"{s.arch}={'none' if e is None else ('{}' if not e else ','.join(sorted(e)))}"
                 for s, e in zip(slices, ents, strict=True)))
     for s in slices:
-        out.extend(f"{s.arch}: {note}" for note in getattr(s, "notes", ()))
+        out.extend(f"{s.arch}: {note}" for note in s.notes)
     return out
 
 

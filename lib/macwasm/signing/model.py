@@ -1,7 +1,8 @@
 """Typed results of the signing readers: the contract between the readers and the policy engine.
 
 Every reader (plist, ``codesign`` output, provisioning profile, Mach-O, bundle) returns a
-:class:`SigningFacts`; the policy engine consumes only this type, never a reader's internals.
+:class:`SigningFacts`; the policy engine consumes only these types, never a reader's internals
+(what the checker needs beyond the JSON, such as a slice's DER entitlements, is a field here too).
 ``to_dict`` gives the JSON shape of ``macwasm entitlements --format json``.
 
 Entitlement values keep their plist types (bool, str, int, float, bytes, datetime, list, dict);
@@ -15,24 +16,17 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-#: where the facts came from (``source`` in the JSON)
-SOURCES = ("xml-plist", "binary-plist", "codesign-output", "der-entitlements", "provisioning-profile", "mach-o",
-           "bundle")
-
-#: signature kinds, weakest first
-SIGNATURE_KINDS = ("unsigned", "adhoc", "linker-signed", "signed")
-
-#: what a slice's entitlements blob looked like: absent, present with no keys, or with keys
-BLOB_STATES = ("absent", "empty", "present")
+# What the facts came from (``source`` in the JSON), signature kinds (weakest first), blob states, how strongly
+# an engine signal says the engine is there and where its code lives: named in macwasm.vocabulary, re-exported
+# here, where the readers' callers have imported them from.
+from macwasm.vocabulary import ABSENT
+from macwasm.vocabulary import BLOB_STATES as BLOB_STATES
+from macwasm.vocabulary import ENGINE_CONFIDENCES as ENGINE_CONFIDENCES
+from macwasm.vocabulary import ENGINE_LOCATIONS as ENGINE_LOCATIONS
+from macwasm.vocabulary import SIGNATURE_KINDS as SIGNATURE_KINDS
+from macwasm.vocabulary import SOURCES as SOURCES
 
 Entitlements = dict[str, Any]
-
-
-#: how strongly one engine signal, or a detection made of several, says that the engine is there
-ENGINE_CONFIDENCES = ("high", "medium", "low")
-#: where a detected engine's code lives, nearest first: in this binary, in a library it links, or only named by
-#: the symbols it imports (a plug-in or addon that runs inside a host that provides the engine)
-ENGINE_LOCATIONS = ("embedded", "linked", "imported")
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,7 @@ class Signature:
     hash_type: str | None = None  # sha1, sha256, sha256-truncated, sha384, ...
     exec_seg_flags: tuple[str, ...] = ()  # main-binary, allow-unsigned, debugger, jit, ...
     has_requirements: bool = False
-    cms: str = "absent"  # absent | empty | present
+    cms: str = ABSENT  # one of BLOB_STATES
     signer: str | None = None  # subject of the leaf certificate, when a CMS blob is present (not verified)
     has_timestamp: bool | None = None  # a countersignature/timestamp in the CMS (None: not known)
     #: the leaf certificate's common name alone ("Developer ID Application: Name (TEAMID)"), not verified
@@ -129,14 +123,23 @@ class SliceFacts:
     arch: str  # arm64, arm64e, x86_64, i386, ...
     signature: Signature | None  # None: no LC_CODE_SIGNATURE (unsigned)
     entitlements: Entitlements | None  # None: no entitlements blob at all
-    entitlements_blob: str = "absent"  # absent | empty | present (XML blob)
-    der_entitlements_blob: str = "absent"  # absent | empty | present
+    entitlements_blob: str = ABSENT  # one of BLOB_STATES (the XML blob)
+    der_entitlements_blob: str = ABSENT  # one of BLOB_STATES
     der_matches_xml: bool | None = None  # None when one of the two blobs is absent
     platform: str | None = None  # macos, ios, driverkit, ... from LC_BUILD_VERSION when present
     min_os: str | None = None
     sdk: str | None = None
     #: JavaScript and WebAssembly engines this slice carries, links or imports (strongest first)
     engines: tuple[EngineDetection, ...] = ()
+    # What the checker needs beyond the JSON contract (``to_dict`` leaves them out; equality ignores them):
+    #: what the slice itself flagged (DER != XML, alternate CodeDirectories, an unreadable CMS blob, engine caps)
+    notes: tuple[str, ...] = field(default=(), compare=False)
+    #: where the slice starts in the file (0 for a thin file)
+    offset: int = field(default=0, compare=False)
+    #: how the DER entitlements are laid out (wrapped | bare-set; None: no DER blob)
+    der_layout: str | None = field(default=None, compare=False)
+    #: the DER entitlements themselves (None: no DER blob), judged on their own where they differ from the XML
+    der_entitlements: Entitlements | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

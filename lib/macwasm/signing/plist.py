@@ -323,7 +323,8 @@ class _XmlPrescan:
                 if m is None:
                     raise ValueError("not an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SSZ)")
                 parts = [int(v) for v in m.groups() if v is not None]
-                _dt.datetime(*parts)  # type: ignore[misc]
+                # 1 to 6 numbers; fewer than 3 (a year alone) raise TypeError, reported like plistlib's own fault
+                _dt.datetime(*parts)  # type: ignore[arg-type]
             elif tag == "data":
                 binascii.a2b_base64(text.encode("utf-8"))
         except (ValueError, TypeError, binascii.Error) as exc:

@@ -24,7 +24,7 @@ from typing import Any
 
 from macwasm.errors import LIMIT, UNSUPPORTED, ArtifactError, InputError, MacwasmError, PlistFormatError
 from macwasm.inputs import STDIN, InputItem, iter_artifact, open_readonly, walk_folder
-from macwasm.limits import BUNDLE_MAX_EXECUTABLE_SIZE, PLIST_MAX_SIZE
+from macwasm.limits import BUNDLE_MAX_EXECUTABLE_SIZE, INPUT_SNIFF_WINDOW, PLIST_MAX_SIZE
 from macwasm.signing.bundle import (
     looks_like_bundle,
     looks_like_bundle_in,
@@ -105,7 +105,7 @@ def _macho_facts(buf: Any, name: str) -> SigningFacts:
 
 
 def _from_bytes(buf: Any, name: str, hint: str | None) -> SigningFacts:
-    head = bytes(buf[:8192])
+    head = bytes(buf[:INPUT_SNIFF_WINDOW])
     source = hint or sniff(head) or _der_source(head, name)
     if source is None:
         raise InputError("not a property list, codesign output, DER entitlements, provisioning profile or "
@@ -159,7 +159,8 @@ def macho_filetype(buf: Any) -> int | None:
     order = _THIN_ORDER.get(head[:4])
     if order is None or len(head) < 16:
         return None
-    return struct.unpack_from(order + "I", head, 12)[0]
+    filetype: int = struct.unpack_from(order + "I", head, 12)[0]
+    return filetype
 
 
 def library_role(buf: Any) -> str | None:

@@ -10,23 +10,16 @@ whose every non-empty condition holds wins, so specific rules come before genera
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from macwasm.datafiles import data_path
-from macwasm.errors import TableFormatError
+from macwasm.datafiles import check_value, int_value, read_rows, table_error, table_key
+from macwasm.vocabulary import COMMAND_LINE_TOOL, product_types
 
 ROLES_TABLE = "product_roles.csv"
 COLUMNS = ("rule", "extension", "location", "info_plist_key", "entitlement", "role", "confirmed", "source", "notes")
-#: every role the table may name (the product-type names of ``data/product_types.csv``)
-ROLES = (
-    "app", "app-extension", "xpc-service", "helper-tool", "login-item", "daemon", "command-line-tool",
-    "network-extension", "endpoint-security-extension", "driverkit-driver", "system-extension", "framework",
-)
 
 
 @dataclass(frozen=True)
@@ -51,31 +44,21 @@ class RoleRule:
 
 
 @lru_cache(maxsize=4)
-def _load(path: Path) -> tuple[RoleRule, ...]:
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != COLUMNS:
-                raise TableFormatError(f"columns are {reader.fieldnames}, expected {list(COLUMNS)}", path=str(path))
-            rules = []
-            for line, row in enumerate(reader, start=2):
-                if row["role"] not in ROLES:
-                    raise TableFormatError(f"line {line}: unknown role {row['role']!r}", path=str(path))
-                try:
-                    number = int(row["rule"])
-                except ValueError:
-                    raise TableFormatError(f"line {line}: rule {row['rule']!r} is not a number",
-                                           path=str(path)) from None
-                rules.append(RoleRule(number, row["extension"].lower(), row["location"].strip("/"),
-                                      row["info_plist_key"], row["entitlement"], row["role"], row["confirmed"],
-                                      row["source"]))
-    except OSError as exc:
-        raise TableFormatError(f"cannot read the roles table: {exc.strerror or exc}", path=str(path)) from None
+def _load(_key: str) -> tuple[RoleRule, ...]:
+    roles = product_types()  # every role is a product type of data/product_types.csv
+    rules = []
+    for line, row in read_rows(ROLES_TABLE, COLUMNS, exact=True):
+        check_value(ROLES_TABLE, line, "role", row["role"], roles)
+        number = int_value(ROLES_TABLE, line, "rule", row["rule"])
+        if number is None:
+            raise table_error(ROLES_TABLE, "every row needs its rule number", line)
+        rules.append(RoleRule(number, row["extension"].lower(), row["location"].strip("/"),
+                              row["info_plist_key"], row["entitlement"], row["role"], row["confirmed"], row["source"]))
     return tuple(sorted(rules, key=lambda r: r.rule))
 
 
 def role_rules() -> tuple[RoleRule, ...]:
-    return _load(data_path(ROLES_TABLE))
+    return _load(table_key())
 
 
 def code_locations() -> tuple[str, ...]:
@@ -115,4 +98,4 @@ def resolve_role(name: str, location: str, info_plist: Mapping[str, Any] | None 
     for rule in role_rules():
         if rule.matches(extension, location.strip("/"), keys, ents):
             return rule.role, rule.rule
-    return "command-line-tool", 0  # unreachable with the shipped table (its last rule matches everything)
+    return COMMAND_LINE_TOOL, 0  # unreachable with the shipped table (its last rule matches everything)

@@ -1,14 +1,20 @@
-"""Walk a component (component-model ``design/mvp/Binary.md``): sections framed, nested modules and components walked.
+"""Walk a component: sections framed, nested modules and components walked.
 
-Unlike a core module, a component's sections may repeat and interleave (each definition may only
-refer to earlier ones), so there is no order to check. What is decoded: the top level's imports and
-exports (names and their sort), the framing of every section, and every nested core module
-(section 1) and component (section 4), recursively up to ``WASM_MAX_COMPONENT_NESTING`` levels.
-Instances, aliases, canonical definitions and type definitions are skipped by size; their
-mistakes are the validator's job (``--validate``).
+The binary format is the component model's ``design/mvp/Binary.md``
+(https://github.com/WebAssembly/component-model/blob/main/design/mvp/Binary.md). Unlike a core
+module, a component's sections may repeat and interleave (each definition may only refer to
+earlier ones), so there is no order to check. What is decoded: the top level's imports and exports
+(names and their sort), the framing of every section, and every nested core module (section 1) and
+component (section 4), recursively up to ``WASM_MAX_COMPONENT_NESTING`` levels. Instances,
+aliases, canonical definitions and type definitions are skipped by size; their mistakes are the
+validator's job (``--validate``). Each section that is decoded has its reader in
+:data:`SECTION_READERS`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from macwasm.errors import LIMIT, WasmFormatError
 from macwasm.limits import WASM_MAX_COMPONENT_NESTING, WASM_MAX_EXPORTS, WASM_MAX_IMPORTS
@@ -16,19 +22,49 @@ from macwasm.wasm.core import CoreFacts, walk_core
 from macwasm.wasm.custom import read_custom_section
 from macwasm.wasm.header import COMPONENT_LAYER, COMPONENT_VERSION, CORE_VERSION, MAGIC
 from macwasm.wasm.model import Export, Import, Section, WasmInfo
-from macwasm.wasm.reader import Reader
+from macwasm.wasm.reader import Data, Reader
 
+SEC_CUSTOM = 0
+SEC_CORE_MODULE = 1
+SEC_CORE_INSTANCE = 2
+SEC_CORE_TYPE = 3
+SEC_COMPONENT = 4
+SEC_INSTANCE = 5
+SEC_ALIAS = 6
+SEC_TYPE = 7
+SEC_CANON = 8
+SEC_START = 9
+SEC_IMPORT = 10
+SEC_EXPORT = 11
+SEC_VALUE = 12
 SECTION_NAMES = {
-    0: "custom", 1: "core module", 2: "core instance", 3: "core type", 4: "component", 5: "instance",
-    6: "alias", 7: "type", 8: "canon", 9: "start", 10: "import", 11: "export", 12: "value",
+    SEC_CUSTOM: "custom", SEC_CORE_MODULE: "core module", SEC_CORE_INSTANCE: "core instance",
+    SEC_CORE_TYPE: "core type", SEC_COMPONENT: "component", SEC_INSTANCE: "instance", SEC_ALIAS: "alias",
+    SEC_TYPE: "type", SEC_CANON: "canon", SEC_START: "start", SEC_IMPORT: "import", SEC_EXPORT: "export",
+    SEC_VALUE: "value",
 }
 CORE_SORTS = {0x00: "core func", 0x01: "core table", 0x02: "core memory", 0x03: "core global",
               0x04: "core tag", 0x10: "core type", 0x11: "core module", 0x12: "core instance"}
 SORTS = {0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
 EXTERN_DESC = {0x00: "module", 0x01: "func", 0x02: "value", 0x03: "type", 0x04: "component", 0x05: "instance"}
+_CORE_SORT_MODULE = 0x11
 
 
-def walk_component(data: bytes, start: int, end: int, info: WasmInfo, depth: int,
+@dataclass
+class _Walk:
+    """What the section readers of one component share."""
+
+    data: Data
+    info: WasmInfo
+    depth: int
+    nested_cores: list[CoreFacts]
+
+    @property
+    def top(self) -> bool:
+        return self.depth == 0
+
+
+def walk_component(data: Data, start: int, end: int, info: WasmInfo, depth: int,
                    nested_cores: list[CoreFacts], sections: list[Section] | None = None) -> list[Section]:
     """Walk one component whose preamble sits at ``data[start:start+8]``; return its own sections.
 
@@ -39,45 +75,63 @@ def walk_component(data: bytes, start: int, end: int, info: WasmInfo, depth: int
                               offset=start, category=LIMIT)
     r = Reader(data, start + 8, end)
     sections = sections if sections is not None else []
-    top = depth == 0
+    walk = _Walk(data, info, depth, nested_cores)
     while not r.at_end():
         sec_id, sec_offset, size, s = r.section(SECTION_NAMES, "component", len(sections))
-        if sec_id == 0:
+        if sec_id == SEC_CUSTOM:
             name = s.name("custom section name")
-            sections.append(Section(0, name, sec_offset, size))
-            if top:
+            sections.append(Section(SEC_CUSTOM, name, sec_offset, size))
+            if walk.top:
                 read_custom_section(name, data, s.pos, s.end, info)
             elif name == "target_features":
                 read_custom_section(name, data, s.pos, s.end, info, features_only=True)
             continue
         sections.append(Section(sec_id, SECTION_NAMES[sec_id], sec_offset, size))
-        if sec_id == 1:
-            _expect_header(s, module=True)
-            label = f"core module #{info.nested_modules}"
-            info.nested_modules += 1
-            nested_cores.append(walk_core(data, s.pos, s.end, info, label))
-        elif sec_id == 4:
-            _expect_header(s, module=False)
-            info.nested_components += 1
-            walk_component(data, s.pos, s.end, info, depth + 1, nested_cores)
-        elif sec_id == 10:
-            for _ in range(s.count("import", WASM_MAX_IMPORTS, 3)):
-                name = _extern_name(s, "import name")
-                kind = _extern_desc(s)
-                if top:
-                    info.imports.append(Import(None, name, kind))
-            s.expect_end("the import section")
-        elif sec_id == 11:
-            for _ in range(s.count("export", WASM_MAX_EXPORTS, 3)):
-                name = _extern_name(s, "export name")
-                kind = _sort(s)
-                s.u32("export index")
-                if _optional(s, "export type ascription"):
-                    _extern_desc(s)
-                if top:
-                    info.exports.append(Export(name, kind))
-            s.expect_end("the export section")
+        reader = SECTION_READERS.get(sec_id)
+        if reader is not None:  # the others are skipped by their size
+            reader(s, walk)
     return sections
+
+
+def _core_module_section(s: Reader, walk: _Walk) -> None:
+    _expect_header(s, module=True)
+    label = f"core module #{walk.info.nested_modules}"
+    walk.info.nested_modules += 1
+    walk.nested_cores.append(walk_core(walk.data, s.pos, s.end, walk.info, label))
+
+
+def _component_section(s: Reader, walk: _Walk) -> None:
+    _expect_header(s, module=False)
+    walk.info.nested_components += 1
+    walk_component(walk.data, s.pos, s.end, walk.info, walk.depth + 1, walk.nested_cores)
+
+
+def _import_section(s: Reader, walk: _Walk) -> None:
+    for _ in range(s.count("import", WASM_MAX_IMPORTS, 3)):
+        name = _extern_name(s, "import name")
+        kind = _extern_desc(s)
+        if walk.top:
+            walk.info.imports.append(Import(None, name, kind))
+    s.expect_end("the import section")
+
+
+def _export_section(s: Reader, walk: _Walk) -> None:
+    for _ in range(s.count("export", WASM_MAX_EXPORTS, 3)):
+        name = _extern_name(s, "export name")
+        kind = _sort(s)
+        s.u32("export index")
+        if _optional(s, "export type ascription"):
+            _extern_desc(s)
+        if walk.top:
+            walk.info.exports.append(Export(name, kind))
+    s.expect_end("the export section")
+
+
+#: section id -> its reader, for the sections that are decoded (the rest are framed and skipped)
+SECTION_READERS: dict[int, Callable[[Reader, _Walk], None]] = {
+    SEC_CORE_MODULE: _core_module_section, SEC_COMPONENT: _component_section, SEC_IMPORT: _import_section,
+    SEC_EXPORT: _export_section,
+}
 
 
 def _expect_header(s: Reader, *, module: bool) -> None:
@@ -118,7 +172,7 @@ def _extern_desc(s: Reader) -> str:
     tag = s.byte("extern kind")
     if tag == 0x00:
         sub_at = s.pos
-        if s.byte("core sort") != 0x11:
+        if s.byte("core sort") != _CORE_SORT_MODULE:
             raise WasmFormatError("invalid leading byte for core module extern description", offset=sub_at)
         s.u32("core type index")
     elif tag in (0x01, 0x04, 0x05):

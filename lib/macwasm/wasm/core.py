@@ -1,5 +1,12 @@
 """Walk a core WebAssembly module: every section framed and ordered, the small ones decoded, the big ones skipped.
 
+The binary format is the WebAssembly core specification's, "Binary Format"
+(https://webassembly.github.io/spec/core/binary/index.html; sections:
+https://webassembly.github.io/spec/core/binary/modules.html#sections), with the proposals a
+shipping engine accepts (GC, function references, exceptions, multi-memory, memory64, custom page
+sizes, extended constants, stack switching, custom descriptors). Sections are named by their id
+(:data:`SECTION_NAMES`) and each is read by its own reader (:data:`SECTION_READERS`).
+
 What is decoded and why: the type section (to see GC types and to check every proposal's type
 encoding), imports and exports (the lists users ask for), memories (threads, memory64, custom page
 sizes), tags (exceptions), start, data count, and the *counts* at the head of the code and data
@@ -13,9 +20,12 @@ cases hide, and they are small.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 
 from macwasm.errors import LIMIT, WasmFormatError
 from macwasm.limits import (
@@ -33,41 +43,71 @@ from macwasm.limits import (
 )
 from macwasm.wasm.custom import read_custom_section
 from macwasm.wasm.model import Export, Import, Memory, Section, WasmInfo
-from macwasm.wasm.reader import Reader
+from macwasm.wasm.reader import Data, Reader
 
+# ------------------------------------------------------------------------------- section ids
+
+SEC_CUSTOM = 0
+SEC_TYPE = 1
+SEC_IMPORT = 2
+SEC_FUNCTION = 3
+SEC_TABLE = 4
+SEC_MEMORY = 5
+SEC_GLOBAL = 6
+SEC_EXPORT = 7
+SEC_START = 8
+SEC_ELEMENT = 9
+SEC_CODE = 10
+SEC_DATA = 11
+SEC_DATA_COUNT = 12
+SEC_TAG = 13  # exception handling
 SECTION_NAMES = {
-    0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global", 7: "export",
-    8: "start", 9: "element", 10: "code", 11: "data", 12: "datacount", 13: "tag",
+    SEC_CUSTOM: "custom", SEC_TYPE: "type", SEC_IMPORT: "import", SEC_FUNCTION: "function", SEC_TABLE: "table",
+    SEC_MEMORY: "memory", SEC_GLOBAL: "global", SEC_EXPORT: "export", SEC_START: "start", SEC_ELEMENT: "element",
+    SEC_CODE: "code", SEC_DATA: "data", SEC_DATA_COUNT: "datacount", SEC_TAG: "tag",
 }
 #: the order the spec requires of non-custom sections; the tag section sits between memory and global,
 #: the data-count section between element and code
-SECTION_RANK = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
+SECTION_RANK = {sec: rank for rank, sec in enumerate(
+    (SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY, SEC_TAG, SEC_GLOBAL, SEC_EXPORT, SEC_START,
+     SEC_ELEMENT, SEC_DATA_COUNT, SEC_CODE, SEC_DATA), start=1)}
 EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 _EXTERN_KIND_NAMES = tuple(EXTERN_KINDS[k] for k in range(len(EXTERN_KINDS)))  # indexable by the kind byte
 
-# value types: numeric/vector, and the abstract heap types usable as shorthand reference types
-_NUMERIC = frozenset((0x7F, 0x7E, 0x7D, 0x7C, 0x7B))
-_ABSTRACT_HEAP = frozenset((0x70, 0x6F, 0x6E, 0x6D, 0x6C, 0x6B, 0x6A, 0x71, 0x72, 0x73, 0x69, 0x74, 0x68, 0x75))
-_PACKED = frozenset((0x78, 0x77))
-_REF_NULL, _REF = 0x63, 0x64
+# ------------------------------------------------------------------- types (binary/types.html)
+
+#: number and vector types (https://webassembly.github.io/spec/core/binary/types.html#value-types)
+NUMERIC_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128"}
+#: abstract heap types, usable as shorthand reference types (reference types, GC, exceptions, stack switching)
+ABSTRACT_HEAP_TYPES = {
+    0x70: "func", 0x6F: "extern", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct", 0x6A: "array",
+    0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x69: "exn", 0x74: "noexn", 0x68: "cont", 0x75: "nocont",
+}
+#: packed storage types of GC struct and array fields
+PACKED_TYPES = {0x78: "i8", 0x77: "i16"}
+_NUMERIC = frozenset(NUMERIC_TYPES)
+_ABSTRACT_HEAP = frozenset(ABSTRACT_HEAP_TYPES)
+_PACKED = frozenset(PACKED_TYPES)
+_REF_NULL, _REF = 0x63, 0x64  # (ref null ht), (ref ht)
 _EXACT = 0x62  # custom-descriptors: (exact $t)
-_FUNC, _STRUCT, _ARRAY, _CONT = 0x60, 0x5F, 0x5E, 0x5D
-_SUB, _SUB_FINAL, _REC = 0x50, 0x4F, 0x4E
+_FUNC, _STRUCT, _ARRAY, _CONT = 0x60, 0x5F, 0x5E, 0x5D  # composite types (func; GC struct, array; continuation)
+_SUB, _SUB_FINAL, _REC = 0x50, 0x4F, 0x4E  # GC subtypes and recursion groups
 _DESCRIPTOR, _DESCRIBES = 0x4D, 0x4C
+#: a table type that starts with this byte carries an initialiser expression (function references)
+_TABLE_WITH_INIT = 0x40
 
 #: environment variable that turns the optional C accelerator off (the pure-Python reader is the reference)
 NO_SPEEDUPS_ENV = "MACWASM_NO_SPEEDUPS"
 
 
-def _load_speedups():
+def _load_speedups() -> ModuleType | None:
     """The C export walk (``_speedups.c``) if it was built and is not turned off, else None."""
     if os.environ.get(NO_SPEEDUPS_ENV):
         return None
     try:
-        from macwasm.wasm import _speedups
+        return importlib.import_module("macwasm.wasm._speedups")
     except ImportError:  # no C compiler at install time: the pure-Python path does the same work
         return None
-    return _speedups
 
 
 _speedups = _load_speedups()
@@ -97,29 +137,34 @@ class CoreFacts:
     export_kinds: set[str] = field(default_factory=set)
 
 
-def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | None,
+@dataclass
+class _Walk:
+    """What the section readers of one core module share: the result, and the counts checked across sections."""
+
+    data: Data
+    info: WasmInfo
+    facts: CoreFacts
+    label: str | None
+    func_count: int | None = None
+    code_count: int | None = None
+    data_count: int | None = None
+    data_seg_count: int | None = None
+
+
+def walk_core(data: Data, start: int, end: int, info: WasmInfo, label: str | None,
               facts: CoreFacts | None = None) -> CoreFacts:
     """Walk the sections of a core module whose 8-byte header sits at ``data[start:start+8]``.
 
     ``facts`` may be passed in so that a caller still holds what was read when an error is raised.
     """
     facts = facts if facts is not None else CoreFacts(label)
+    walk = _Walk(data, info, facts, label)
     r = Reader(data, start + 8, end)
     last_rank = 0
-    func_count: int | None = None
-    code_count: int | None = None
-    data_count: int | None = None
-    data_seg_count: int | None = None
-    imported_funcs = 0
     while not r.at_end():
         sec_id, sec_offset, size, s = r.section(SECTION_NAMES, "module", len(facts.sections))
-        if sec_id == 0:
-            name = s.name("custom section name")
-            facts.sections.append(Section(0, name, sec_offset, size))
-            if label is None:
-                read_custom_section(name, data, s.pos, s.end, info)
-            elif name == "target_features":  # nested modules still tell whether they use SIMD
-                read_custom_section(name, data, s.pos, s.end, info, features_only=True)
+        if sec_id == SEC_CUSTOM:
+            _read_custom(s, sec_offset, size, walk)
             continue
         rank = SECTION_RANK[sec_id]
         if rank <= last_rank:
@@ -128,61 +173,114 @@ def walk_core(data: bytes, start: int, end: int, info: WasmInfo, label: str | No
                                   f"is {what}", offset=sec_offset)
         last_rank = rank
         facts.sections.append(Section(sec_id, SECTION_NAMES[sec_id], sec_offset, size))
-        if sec_id == 1:
-            _read_types(s, facts)
-        elif sec_id == 2:
-            imported_funcs = _read_imports(s, facts)
-        elif sec_id == 3:
-            func_count = s.count("function", WASM_MAX_FUNCTIONS)
-            _skip_u32s(s, func_count, "function type index")  # 100,000 of them in large modules
-            facts.functions_defined = func_count
-        elif sec_id == 4:
-            n = s.count("table", WASM_MAX_TABLES, 2)
-            for _ in range(n):
-                _read_table(s)
-            facts.tables += n
-        elif sec_id == 5:
-            n = s.count("memory", WASM_MAX_MEMORIES, 2)
-            base = len(facts.memories)
-            for i in range(n):
-                facts.memories.append(_read_memtype(s, base + i, imported=False, label=label))
-        elif sec_id == 13:
-            n = s.count("tag", WASM_MAX_TAGS, 2)
-            for _ in range(n):
-                _read_tagtype(s)
-            facts.tags += n
-        elif sec_id == 6:
-            n = s.count("global", WASM_MAX_GLOBALS, 3)
-            _skip_globals(s, n)
-            if label is None:
-                info.globals_defined = n
-        elif sec_id == 7:
-            _read_exports(s, facts)
-        elif sec_id == 8:
-            facts.start_function = s.u32("start function index")
-        elif sec_id == 12:
-            data_count = s.u32("data count")
-        elif sec_id == 10:
-            code_count = s.count("code entry", WASM_MAX_FUNCTIONS)
-            continue  # function bodies: skipped by size
-        elif sec_id == 11:
-            data_seg_count = s.count("data segment", WASM_MAX_DATA_SEGMENTS)
-            _skip_data_segments(s, data_seg_count)
-        else:  # 9: element segments
-            for _ in range(s.count("element segment", WASM_MAX_ELEMENT_SEGMENTS)):
-                _skip_element_segment(s)
+        SECTION_READERS[sec_id](s, walk)
         s.expect_end(f"the {SECTION_NAMES[sec_id]} section")
-    if (func_count or 0) != (code_count or 0):
-        raise WasmFormatError(f"function and code section have inconsistent lengths ({func_count or 0} functions, "
-                              f"{code_count or 0} bodies)", offset=end)
-    if data_count is not None and data_seg_count is not None and data_count != data_seg_count:
-        raise WasmFormatError(f"data count and data section have inconsistent lengths ({data_count} vs "
-                              f"{data_seg_count})", offset=end)
-    if data_count is not None and data_seg_count is None and data_count != 0:
-        raise WasmFormatError(f"data count and data section have inconsistent lengths ({data_count} vs no data "
-                              "section)", offset=end)
-    del imported_funcs
+    _check_counts(walk, end)
     return facts
+
+
+def _check_counts(walk: _Walk, end: int) -> None:
+    """The spec's cross-section rules: one body per function, and the data count, if any, matches the data."""
+    funcs, bodies = walk.func_count or 0, walk.code_count or 0
+    if funcs != bodies:
+        raise WasmFormatError(f"function and code section have inconsistent lengths ({funcs} functions, "
+                              f"{bodies} bodies)", offset=end)
+    declared, segments = walk.data_count, walk.data_seg_count
+    if declared is not None and segments is not None and declared != segments:
+        raise WasmFormatError(f"data count and data section have inconsistent lengths ({declared} vs "
+                              f"{segments})", offset=end)
+    if declared is not None and segments is None and declared != 0:
+        raise WasmFormatError(f"data count and data section have inconsistent lengths ({declared} vs no data "
+                              "section)", offset=end)
+
+
+# ------------------------------------------------------------------------------ section readers
+
+def _read_custom(s: Reader, sec_offset: int, size: int, walk: _Walk) -> None:
+    name = s.name("custom section name")
+    walk.facts.sections.append(Section(SEC_CUSTOM, name, sec_offset, size))
+    if walk.label is None:
+        read_custom_section(name, walk.data, s.pos, s.end, walk.info)
+    elif name == "target_features":  # nested modules still tell whether they use SIMD
+        read_custom_section(name, walk.data, s.pos, s.end, walk.info, features_only=True)
+
+
+def _type_section(s: Reader, walk: _Walk) -> None:
+    _read_types(s, walk.facts)
+
+
+def _import_section(s: Reader, walk: _Walk) -> None:
+    _read_imports(s, walk.facts)
+
+
+def _function_section(s: Reader, walk: _Walk) -> None:
+    walk.func_count = s.count("function", WASM_MAX_FUNCTIONS)
+    _skip_u32s(s, walk.func_count, "function type index")  # 100,000 of them in large modules
+    walk.facts.functions_defined = walk.func_count
+
+
+def _table_section(s: Reader, walk: _Walk) -> None:
+    n = s.count("table", WASM_MAX_TABLES, 2)
+    for _ in range(n):
+        _read_table(s)
+    walk.facts.tables += n
+
+
+def _memory_section(s: Reader, walk: _Walk) -> None:
+    n = s.count("memory", WASM_MAX_MEMORIES, 2)
+    base = len(walk.facts.memories)
+    for i in range(n):
+        walk.facts.memories.append(_read_memtype(s, base + i, imported=False, label=walk.label))
+
+
+def _tag_section(s: Reader, walk: _Walk) -> None:
+    n = s.count("tag", WASM_MAX_TAGS, 2)
+    for _ in range(n):
+        _read_tagtype(s)
+    walk.facts.tags += n
+
+
+def _global_section(s: Reader, walk: _Walk) -> None:
+    n = s.count("global", WASM_MAX_GLOBALS, 3)
+    _skip_globals(s, n)
+    if walk.label is None:
+        walk.info.globals_defined = n
+
+
+def _export_section(s: Reader, walk: _Walk) -> None:
+    _read_exports(s, walk.facts)
+
+
+def _start_section(s: Reader, walk: _Walk) -> None:
+    walk.facts.start_function = s.u32("start function index")
+
+
+def _element_section(s: Reader, walk: _Walk) -> None:
+    for _ in range(s.count("element segment", WASM_MAX_ELEMENT_SEGMENTS)):
+        _skip_element_segment(s)
+
+
+def _data_count_section(s: Reader, walk: _Walk) -> None:
+    walk.data_count = s.u32("data count")
+
+
+def _code_section(s: Reader, walk: _Walk) -> None:
+    walk.code_count = s.count("code entry", WASM_MAX_FUNCTIONS)
+    s.pos = s.end  # function bodies: skipped by size
+
+
+def _data_section(s: Reader, walk: _Walk) -> None:
+    walk.data_seg_count = s.count("data segment", WASM_MAX_DATA_SEGMENTS)
+    _skip_data_segments(s, walk.data_seg_count)
+
+
+#: section id -> its reader (the custom section, which may appear anywhere, is read apart)
+SECTION_READERS: dict[int, Callable[[Reader, _Walk], None]] = {
+    SEC_TYPE: _type_section, SEC_IMPORT: _import_section, SEC_FUNCTION: _function_section,
+    SEC_TABLE: _table_section, SEC_MEMORY: _memory_section, SEC_TAG: _tag_section, SEC_GLOBAL: _global_section,
+    SEC_EXPORT: _export_section, SEC_START: _start_section, SEC_ELEMENT: _element_section,
+    SEC_DATA_COUNT: _data_count_section, SEC_CODE: _code_section, SEC_DATA: _data_section,
+}
 
 
 # ---------------------------------------------------------------------------------------- types
@@ -443,7 +541,7 @@ def _read_mutability(s: Reader) -> None:
 
 def _read_table(s: Reader) -> None:
     at = s.pos
-    if s.data[at] == 0x40 if at < s.end else False:  # function-references: table type with an init expression
+    if s.data[at] == _TABLE_WITH_INIT if at < s.end else False:  # function-references: a table with an initialiser
         s.pos += 1
         if s.byte("reserved byte") != 0:
             raise WasmFormatError("malformed table: byte 0x00 expected after 0x40", offset=s.pos - 1)
@@ -593,12 +691,22 @@ def _skip_element_segment(s: Reader) -> None:
 
 # ------------------------------------------------------------------------- constant expressions
 
-_F32_CONST, _F64_CONST, _I32_CONST, _I64_CONST = 0x43, 0x44, 0x41, 0x42
-_ONE_U32 = frozenset((0x23, 0xD2))  # global.get, ref.func
-_NO_IMMEDIATE = frozenset((0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E, 0xD1, 0xD3, 0xD4))  # extended-const ops, ref tests
-#: GC prefix 0xfb sub-opcodes allowed in constant expressions, and how many u32 immediates follow
-_GC_CONST_OPS = {0: 1, 1: 1, 6: 1, 7: 1, 8: 2, 9: 2, 10: 2, 0x1A: 0, 0x1B: 0, 0x1C: 0}
+# Instructions (https://webassembly.github.io/spec/core/binary/instructions.html) that constant expressions
+# may hold, with the extended-const, GC, function-references and SIMD proposals.
+_I32_CONST, _I64_CONST, _F32_CONST, _F64_CONST = 0x41, 0x42, 0x43, 0x44
+_GLOBAL_GET, _REF_NULL_OP, _REF_FUNC = 0x23, 0xD0, 0xD2
+_I32_ADD, _I32_SUB, _I32_MUL, _I64_ADD, _I64_SUB, _I64_MUL = 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E  # extended-const
+_REF_IS_NULL, _REF_EQ, _REF_AS_NON_NULL = 0xD1, 0xD3, 0xD4
+_GC_PREFIX, _SIMD_PREFIX = 0xFB, 0xFD
+_V128_CONST = 12  # 0xfd 12: v128.const
 _END = 0x0B
+_ONE_U32 = frozenset((_GLOBAL_GET, _REF_FUNC))
+_NO_IMMEDIATE = frozenset((_I32_ADD, _I32_SUB, _I32_MUL, _I64_ADD, _I64_SUB, _I64_MUL, _REF_IS_NULL, _REF_EQ,
+                           _REF_AS_NON_NULL))
+#: GC prefix 0xfb sub-opcodes allowed in constant expressions, and how many u32 immediates follow (struct.new,
+#: struct.new_default, array.new, array.new_default, array.new_fixed, array.new_data, array.new_elem,
+#: any.convert_extern, extern.convert_any, ref.i31)
+_GC_CONST_OPS = {0: 1, 1: 1, 6: 1, 7: 1, 8: 2, 9: 2, 10: 2, 0x1A: 0, 0x1B: 0, 0x1C: 0}
 
 
 def _skip_const_expr(s: Reader) -> None:
@@ -622,19 +730,19 @@ def _skip_const_expr(s: Reader) -> None:
             s.skip(8, "f64 constant")
         elif op in _ONE_U32:
             s.u32("index")
-        elif op == 0xD0:  # ref.null heaptype
+        elif op == _REF_NULL_OP:  # ref.null heaptype
             _read_heaptype(s)
         elif op in _NO_IMMEDIATE:
             continue
-        elif op == 0xFB:
+        elif op == _GC_PREFIX:
             sub = s.u32("GC opcode")
             if sub not in _GC_CONST_OPS:
                 raise WasmFormatError(f"illegal opcode 0xfb {sub} in a constant expression", offset=at)
             for _ in range(_GC_CONST_OPS[sub]):
                 s.u32("GC immediate")
-        elif op == 0xFD:
+        elif op == _SIMD_PREFIX:
             sub = s.u32("SIMD opcode")
-            if sub != 12:  # v128.const
+            if sub != _V128_CONST:
                 raise WasmFormatError(f"illegal opcode 0xfd {sub} in a constant expression", offset=at)
             s.skip(16, "v128 constant")
         else:

@@ -4,6 +4,12 @@ The spec says engines must not reject a module because a custom section's *conte
 neither do we: a broken ``name`` or ``producers`` section becomes a note on the result (with its
 offset) and the module stays well-formed. Only the section's own name must be valid UTF-8; that is
 checked by the walker.
+
+Formats: the ``name`` section is the core specification's appendix
+(https://webassembly.github.io/spec/core/appendix/custom.html#name-section); ``producers`` and
+``target_features`` are the tool conventions'
+(https://github.com/WebAssembly/tool-conventions/blob/main/ProducersSection.md,
+https://github.com/WebAssembly/tool-conventions/blob/main/Linking.md#target-features-section).
 """
 
 from __future__ import annotations
@@ -11,13 +17,13 @@ from __future__ import annotations
 from macwasm.errors import WasmFormatError
 from macwasm.limits import WASM_MAX_NAME_ENTRIES, WASM_MAX_PRODUCERS_FIELDS
 from macwasm.wasm.model import Producer, WasmInfo
-from macwasm.wasm.reader import Reader
+from macwasm.wasm.reader import Data, Reader
 
 PRODUCERS_FIELDS = ("language", "processed-by", "sdk")
 _FEATURE_PREFIXES = {0x2B: "+", 0x2D: "-", 0x3D: "="}
 
 
-def read_custom_section(name: str, data: bytes, start: int, end: int, info: WasmInfo, *,
+def read_custom_section(name: str, data: Data, start: int, end: int, info: WasmInfo, *,
                         features_only: bool = False) -> None:
     readers = {"target_features": _read_target_features}
     if not features_only:

@@ -8,6 +8,9 @@ which reads one little-endian u32, prints ``version 0x1000d`` for a component.
 magic (the rule prints the version only when the *signed* u32 is 1, "(MVP)", or greater than 1)
 and for the empty and one-byte files ("empty", "very short file (no magic)"). For anything else
 ``file`` runs hundreds of other rules; we do not imitate them and give ``None``.
+
+Formats: the core preamble (https://webassembly.github.io/spec/core/binary/modules.html#binary-module)
+and the component preamble (https://github.com/WebAssembly/component-model/blob/main/design/mvp/Binary.md).
 """
 
 from __future__ import annotations

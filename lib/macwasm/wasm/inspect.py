@@ -13,24 +13,25 @@ from __future__ import annotations
 
 import os
 
-from macwasm.errors import WasmFormatError
+from macwasm.errors import MALFORMED, WasmFormatError
 from macwasm.inputs import open_readonly
 from macwasm.limits import WASM_MAX_FILE_SIZE
 from macwasm.wasm.component import walk_component
 from macwasm.wasm.core import CoreFacts, walk_core
 from macwasm.wasm.header import classify_header
-from macwasm.wasm.model import COMPONENT, CORE_MODULE, NOT_WASM, WasmInfo
+from macwasm.wasm.model import COMPONENT, CORE_MODULE, NOT_WASM, Validation, WasmInfo
+from macwasm.wasm.reader import Data
 from macwasm.wasm.traits import derive_traits
 
 
-def inspect_bytes(data: bytes, *, path: str | None = None) -> WasmInfo:
+def inspect_bytes(data: Data, *, path: str | None = None) -> WasmInfo:
     """Inspect a whole module held in memory (``bytes`` or a read-only ``mmap``)."""
     size = len(data)
     header = classify_header(bytes(data[:8]))
     info = WasmInfo(path, header.kind, header.header_version, header.layer, header.description, size)
     if header.kind not in (CORE_MODULE, COMPONENT):
         info.well_formed = False
-        info.error_category = "malformed"
+        info.error_category = MALFORMED
         info.error_offset = 0 if header.kind == NOT_WASM else 4
         if header.kind == NOT_WASM:
             info.error = "not a WebAssembly file: magic header not detected (expected 00 61 73 6d)"
@@ -64,7 +65,7 @@ def inspect_bytes(data: bytes, *, path: str | None = None) -> WasmInfo:
         if path is not None:
             err.with_path(path)
         info.well_formed = False
-        info.error = WasmFormatError(err.reason, offset=err.offset).message  # without the path
+        info.error = err.message_without_path  # the record names the file
         info.error_offset = err.offset
         info.error_category = err.category
         info.traits = derive_traits(info, modules)
@@ -85,7 +86,7 @@ def inspect_path(path: str | os.PathLike[str], *, validate: bool = False) -> Was
         try:
             info = inspect_bytes(data, path=name)
         except WasmFormatError as err:
-            if validate:
+            if validate and err.info is not None:
                 err.info.validation = _validate(data, err.info.kind)
             raise
         if validate:
@@ -93,7 +94,7 @@ def inspect_path(path: str | os.PathLike[str], *, validate: bool = False) -> Was
         return info
 
 
-def _validate(data: bytes, kind: str):
+def _validate(data: Data, kind: str) -> Validation:
     from macwasm.wasm.validate import validate_bytes  # wasmtime is imported only when asked for
 
     return validate_bytes(bytes(data), kind)

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple
 
-CORE_MODULE = "core-module"
-COMPONENT = "component"
-UNKNOWN_VERSION = "unknown-version"
-NOT_WASM = "not-wasm"
-KINDS = (CORE_MODULE, COMPONENT, UNKNOWN_VERSION, NOT_WASM)
+# what a .wasm file is (macwasm.vocabulary's module kinds)
+from macwasm.vocabulary import COMPONENT as COMPONENT
+from macwasm.vocabulary import CORE_MODULE as CORE_MODULE
+from macwasm.vocabulary import MODULE_KINDS
+from macwasm.vocabulary import NOT_WASM as NOT_WASM
+from macwasm.vocabulary import UNKNOWN_VERSION as UNKNOWN_VERSION
+
+KINDS = MODULE_KINDS
 
 
 @dataclass(frozen=True)

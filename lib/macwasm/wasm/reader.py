@@ -8,8 +8,18 @@ viewer; nested modules inside components therefore keep the offsets of the outer
 
 from __future__ import annotations
 
+import mmap
+
 from macwasm.errors import LIMIT, WasmFormatError
-from macwasm.limits import WASM_MAX_SECTIONS, WASM_MAX_STRING_SIZE
+from macwasm.limits import (
+    WASM_MAX_LEB128_BYTES_U32,
+    WASM_MAX_LEB128_BYTES_U64,
+    WASM_MAX_SECTIONS,
+    WASM_MAX_STRING_SIZE,
+)
+
+#: what the readers walk: the file's bytes, or its read-only mapping (indexing and slicing alike)
+Data = bytes | mmap.mmap
 
 
 class Reader:
@@ -17,7 +27,7 @@ class Reader:
 
     __slots__ = ("data", "end", "pos")
 
-    def __init__(self, data: bytes, pos: int, end: int) -> None:
+    def __init__(self, data: Data, pos: int, end: int) -> None:
         self.data = data
         self.pos = pos
         self.end = end
@@ -62,7 +72,7 @@ class Reader:
 
     def _uleb(self, bits: int, what: str) -> int:
         start = self.pos
-        max_bytes = (bits + 6) // 7
+        max_bytes = WASM_MAX_LEB128_BYTES_U32 if bits == 32 else WASM_MAX_LEB128_BYTES_U64  # ceil(bits / 7)
         result = 0
         shift = 0
         data = self.data

@@ -211,7 +211,8 @@ class _Graph:
             raise self.error("", f"{len(objects)} objects is more than the limit of {XCODE_MAX_OBJECTS}", LIMIT)
         self.objects: dict[str, Any] = objects
         self.root_id = tree.get("rootObject")
-        self.object_version = tree.get("objectVersion") if isinstance(tree.get("objectVersion"), str) else ""
+        version = tree.get("objectVersion")
+        self.object_version: str = version if isinstance(version, str) else ""
         self.parents: dict[str, str] = {}
         for oid, obj in objects.items():
             if isinstance(obj, dict) and obj.get("isa") in _GROUPS:

@@ -8,11 +8,13 @@ read here the way :mod:`macwasm.policy.tables` reads the policy tables (same che
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Any
 
-from macwasm.errors import TableFormatError
-from macwasm.policy.tables import GRADES, PRODUCT_TYPES, _check, _int_or_none, _read, _root, runtimes
+from macwasm.datafiles import check_value, int_value, read_rows, table_error, table_key
+from macwasm.policy.tables import runtimes
+from macwasm.vocabulary import GRADES, product_types
 
 #: how a product type is refined: by its entitlements (system extensions), by where a host embeds it
 REFINEMENTS = ("", "entitlements", "embedding")
@@ -73,19 +75,19 @@ class EngineName:
         return kind == self.kind and fnmatch.fnmatchcase(name.lower(), self.pattern.lower())
 
 
-def _fields(cls: type) -> tuple[str, ...]:
-    return tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+def _fields(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 @lru_cache(maxsize=4)
 def _product_types(_root_key: str) -> dict[str, XcodeProductType]:
     name = "xcode_product_types.csv"
     out: dict[str, XcodeProductType] = {}
-    for line, row in _read(name, _fields(XcodeProductType)):
+    for line, row in read_rows(name, _fields(XcodeProductType)):
         if row["product_type"]:
-            _check(name, line, "product_type", row["product_type"], PRODUCT_TYPES)
-        _check(name, line, "refine", row["refine"], REFINEMENTS)
-        _check(name, line, "grade", row["grade"], GRADES)
+            check_value(name, line, "product_type", row["product_type"], product_types())
+        check_value(name, line, "refine", row["refine"], REFINEMENTS)
+        check_value(name, line, "grade", row["grade"], GRADES)
         out[row["xcode_product_type"]] = XcodeProductType(**{c: row[c] for c in _fields(XcodeProductType)})
     return out
 
@@ -94,9 +96,9 @@ def _product_types(_root_key: str) -> dict[str, XcodeProductType]:
 def _copy_destinations(_root_key: str) -> dict[str, CopyDestination]:
     name = "xcode_copy_destinations.csv"
     out: dict[str, CopyDestination] = {}
-    for line, row in _read(name, _fields(CopyDestination)):
-        _int_or_none(name, line, "dst_subfolder_spec", row["dst_subfolder_spec"])
-        _check(name, line, "grade", row["grade"], GRADES)
+    for line, row in read_rows(name, _fields(CopyDestination)):
+        int_value(name, line, "dst_subfolder_spec", row["dst_subfolder_spec"])
+        check_value(name, line, "grade", row["grade"], GRADES)
         out[row["dst_subfolder_spec"]] = CopyDestination(**{c: row[c] for c in _fields(CopyDestination)})
     return out
 
@@ -105,14 +107,14 @@ def _copy_destinations(_root_key: str) -> dict[str, CopyDestination]:
 def _build_settings(_root_key: str) -> dict[str, BuildSettingFact]:
     name = "xcode_build_settings.csv"
     out: dict[str, BuildSettingFact] = {}
-    for line, row in _read(name, _fields(BuildSettingFact)):
-        _check(name, line, "role", row["role"], SETTING_ROLES)
-        _check(name, line, "grade", row["grade"], GRADES)
+    for line, row in read_rows(name, _fields(BuildSettingFact)):
+        check_value(name, line, "role", row["role"], SETTING_ROLES)
+        check_value(name, line, "grade", row["grade"], GRADES)
         out[row["setting"]] = BuildSettingFact(**{c: row[c] for c in _fields(BuildSettingFact)})
     single = [r for r in SETTING_ROLES if r not in ("context", "derived", "folder", "build-location")]
     for role in single:
         if sum(1 for f in out.values() if f.role == role) != 1:
-            raise TableFormatError(f"role {role!r} must name exactly one setting", path=name)
+            raise table_error(name, f"role {role!r} must name exactly one setting")
     return out
 
 
@@ -122,29 +124,29 @@ def _engine_names(_root_key: str) -> tuple[EngineName, ...]:
     cols = tuple(c for c in _fields(EngineName) if c != "rank")
     out = []
     known = runtimes()
-    for line, row in _read(name, (*cols, "rank")):
-        _check(name, line, "kind", row["kind"], ENGINE_KINDS)
-        _check(name, line, "runtime", row["runtime"], known)
-        _check(name, line, "grade", row["grade"], GRADES)
-        rank = _int_or_none(name, line, "rank", row["rank"])
+    for line, row in read_rows(name, (*cols, "rank")):
+        check_value(name, line, "kind", row["kind"], ENGINE_KINDS)
+        check_value(name, line, "runtime", row["runtime"], known)
+        check_value(name, line, "grade", row["grade"], GRADES)
+        rank = int_value(name, line, "rank", row["rank"])
         out.append(EngineName(**{c: row[c] for c in cols}, rank=rank if rank is not None else 99))
     return tuple(out)
 
 
 def xcode_product_types() -> dict[str, XcodeProductType]:
-    return _product_types(_root())
+    return _product_types(table_key())
 
 
 def copy_destinations() -> dict[str, CopyDestination]:
-    return _copy_destinations(_root())
+    return _copy_destinations(table_key())
 
 
 def build_setting_facts() -> dict[str, BuildSettingFact]:
-    return _build_settings(_root())
+    return _build_settings(table_key())
 
 
 def engine_names() -> tuple[EngineName, ...]:
-    return _engine_names(_root())
+    return _engine_names(table_key())
 
 
 def setting_for(role: str) -> str:
@@ -152,7 +154,7 @@ def setting_for(role: str) -> str:
     for fact in build_setting_facts().values():
         if fact.role == role:
             return fact.setting
-    raise TableFormatError(f"no build setting has the role {role!r}", path="xcode_build_settings.csv")
+    raise table_error("xcode_build_settings.csv", f"no build setting has the role {role!r}")
 
 
 def settings_with(role: str) -> frozenset[str]:
