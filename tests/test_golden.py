@@ -39,7 +39,8 @@ CASES: list[tuple[str, str, list[str], int]] = [
     ("rule", "MW110", ["MW110"], 0),
     ("runtime", "wasmtime", ["wasmtime"], 0),
 ]
-EXTENSIONS = {"table": "txt", "text": "txt", "markdown": "md", "json": "json", "jsonl": "jsonl", "csv": "csv", "sarif": "sarif", "github": "txt"}
+EXTENSIONS = {"table": "txt", "text": "txt", "markdown": "md", "json": "json", "jsonl": "jsonl", "csv": "csv",
+              "sarif": "sarif", "github": "txt"}
 RUNS = [(command, case, args, code, fmt) for command, case, args, code in CASES for fmt in formats.formats(command)]
 
 
