@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         subparsers, COMMAND,
         help="check entitlements, signatures, bundles and modules against Apple's launch and notarization rules",
         description="Say whether each executable will pass notarization, launch and load its wasm modules, "
-        "and if not, why and what to change (rules: data/rules.csv). Reads only.",
+        "and if not, why and what to change (the rules: macwasm rule). Reads only.",
         exit_codes=("every target passes or only warns (--fail-on warning: passes)",
                     "an error finding (--fail-on warning: or a warning), or a malformed input; --exit-zero: 0",
                     "a usage error, or an input that could not be read at all"),

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         exit_codes=doc_exit_codes("runtime"),
         example="macwasm runtime wasmtime",
     )
-    parser.add_argument("name", nargs="?", metavar="NAME", help="a runtime or strategy of data/runtimes.csv, "
+    parser.add_argument("name", nargs="?", metavar="NAME", help="a runtime or strategy (macwasm runtime lists them), "
                         "e.g. wasmtime, wamr-aot, interpreter")
     add_output_options(parser, COMMAND, quiet=DOC_QUIET.format(what="NAME"))
     parser.set_defaults(func=run)

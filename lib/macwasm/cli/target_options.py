@@ -33,7 +33,7 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--distribution", choices=DISTRIBUTIONS, default=None,
                         help=f"how it ships (default: {DEFAULT_DISTRIBUTION}, or [tool.macwasm] distribution)")
     parser.add_argument("--runtime", action="append", default=None, metavar="NAME_OR_STRATEGY",
-                        help="a runtime of data/runtimes.csv (wasmtime, wasmtime-pulley, wamr-aot, electron, ...) "
+                        help="a runtime (macwasm runtime lists them: wasmtime, wasmtime-pulley, wamr-aot, electron, ...) "
                         "or a strategy (interpreter, map-jit, unsigned-memory, aot-in-binary); repeat it (or give "
                         "a comma list) when one binary runs several engines: the entitlements needed are the union "
                         "(default: the engines found in a binary, or [tool.macwasm] runtime)")
