@@ -35,8 +35,8 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", action="append", default=None, metavar="NAME_OR_STRATEGY",
                         help="a runtime (macwasm runtime lists them: wasmtime, wasmtime-pulley, wamr-aot, "
                         "electron, ...) or a strategy (interpreter, map-jit, unsigned-memory, aot-in-binary); "
-                        "repeat it (or give a comma list) when one binary runs several engines: the entitlements needed are the union "
-                        "(default: the engines found in a binary, or [tool.macwasm] runtime)")
+                        "repeat it (or give a comma list) when one binary runs several engines: the entitlements "
+                        "needed are the union (default: the engines found in a binary, or [tool.macwasm] runtime)")
     parser.add_argument("--module-source", choices=MODULE_SOURCES, default=None,
                         help="where the modules come from (default: bundled when the bundle holds .wasm files, else "
                         "not judged)")
