@@ -9,6 +9,7 @@ files it writes pass ``check`` with the runtime it recommends.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,49 @@ def test_advise_cli_writes_the_fix_and_states_the_ranking(tmp_path: Path, cli) -
     assert "…" not in proc.stdout and all(len(line) <= 100 for line in proc.stdout.splitlines())
     assert (tmp_path / "fix" / "Extension.entitlements").is_file()
     assert (tmp_path / "fix" / "README.md").is_file()
+
+
+def test_a_misspelt_key_is_respelt_by_the_plan_and_by_write_fixed(tmp_path: Path, cli) -> None:
+    """A typo'd key must not make every option fail: the fix moves its value to the key it was meant to be."""
+    typo = "com.apple.security.network.clinet"
+    plan = advise(entitlements=[SANDBOX, typo, "com.apple.security.cs.allow-jti"], product_type="app",
+                  runtime="wamr-interp")
+    assert plan.recommended is not None
+    host = plan.recommended.binaries[0]
+    assert "com.apple.security.network.client" in host.entitlements and typo not in host.entitlements
+    assert "com.apple.security.cs.allow-jti" not in host.entitlements
+    assert {(c.key, c.action, c.rule_id) for c in host.changes} >= {
+        (typo, "remove", "MW171"), ("com.apple.security.network.client", "add", "MW171")}
+    # an array-valued key keeps its value under the right spelling
+    source = tmp_path / "groups.entitlements"
+    source.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
+                       b"<key>com.apple.security.app-sandbox</key><true/>"
+                       b"<key>com.apple.security.application-group</key><array><string>TEAM.group</string>"
+                       b"</array></dict></plist>")
+    proc = cli("check", str(source), "--product-type", "app", "--write-fixed", str(tmp_path / "fixed"))
+    assert "MW171" in proc.stdout, proc.stdout
+    [written] = (tmp_path / "fixed").glob("*.entitlements")
+    keys, _ = read_entitlements_file(written)
+    assert keys == {SANDBOX: True, "com.apple.security.application-groups": ["TEAM.group"]}
+    again = cli("check", str(written), "--product-type", "app", "--fail-on", "warning")
+    assert again.returncode == 0, again.stdout
+
+
+def test_a_misspelt_relaxation_a_system_extension_may_not_hold_is_dropped_not_respelt() -> None:
+    plan = advise(entitlements=["com.apple.developer.endpoint-security.client",
+                                "com.apple.security.cs.disable-library-validatoin"],
+                  product_type="endpoint-security-extension", runtime="wasm3")
+    assert plan.recommended is not None
+    host = plan.recommended.binaries[0]
+    assert not any("library-valid" in k for k in host.entitlements)
+
+
+def test_advise_ignore_leaves_a_rule_out_of_every_judgement(cli) -> None:
+    args = ["advise", "--product-type", "app", "--entitlement", "com.apple.security.get-task-allow",
+            "--runtime", "wasm3", "--format", "json"]
+    full = json.loads(cli(*args).stdout)
+    ignored = json.loads(cli(*args, "--ignore", "MW120").stdout)
+    assert "MW120" in {f["rule_id"] for f in full["as_given"]} and full["verdict"] == "fail"
+    assert "MW120" not in {f["rule_id"] for f in ignored["as_given"]} and ignored["verdict"] == "pass"
+    assert ignored["target"]["ignored_rules"] == ["MW120"]
+    assert cli(*args, "--ignore", "MW999").returncode == 2

@@ -16,8 +16,10 @@ from macwasm.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE_OR_IO,
+    add_ignore_option,
     add_output_options,
     command_parser,
+    ignore_of,
     output_stream,
     render_options,
 )
@@ -51,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--write", default=None, metavar="DIR",
                         help="write the entitlements file of each binary of the option, and a README.md, into DIR "
                         "(default: nothing written)")
+    add_ignore_option(parser)
     add_output_options(parser, COMMAND, quiet="only the verdict as given and the recommended option")
     parser.set_defaults(func=run)
 
@@ -61,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from macwasm.report.render_advise import AdviseRun
 
     try:
-        plan = advise(entitlements=args.entitlement, module=args.module, **target_kwargs(args))
+        plan = advise(entitlements=args.entitlement, module=args.module, ignore=ignore_of(args),
+                      **target_kwargs(args))
         written = []
         if args.write:
             option = plan.option(args.option) if args.option else None

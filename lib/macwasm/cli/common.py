@@ -128,6 +128,11 @@ def add_gating_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when there are findings or malformed inputs (2 still means a usage or "
                         "I/O error)")
+    add_ignore_option(parser)
+
+
+def add_ignore_option(parser: argparse.ArgumentParser) -> None:
+    """``--ignore``: also on ``advise``, so a plan leaves out the rules ``check`` leaves out."""
     parser.add_argument("--ignore", action="append", default=None, metavar="RULE",
                         help="leave out a rule, e.g. MW171, or every rule whose id starts so, e.g. MW18 (repeatable, "
                         "or a comma list; default: none, or [tool.macwasm] ignore)")
@@ -169,12 +174,17 @@ class Gate:
         return EXIT_FINDINGS if failed and not self.exit_zero else EXIT_OK
 
 
+def ignore_of(args: argparse.Namespace) -> frozenset[str]:
+    """The rules ``--ignore`` or, without it, ``[tool.macwasm] ignore`` leave out."""
+    ignore = args.ignore if args.ignore is not None else list(settings_of(args).ignore)
+    return ignored_rules(ignore)
+
+
 def gate(args: argparse.Namespace) -> Gate:
     """The gate the command line and ``[tool.macwasm]`` describe (the command line wins)."""
     settings = settings_of(args)
-    ignore = args.ignore if args.ignore is not None else list(settings.ignore)
     return Gate(fail_on=args.fail_on or settings.fail_on or ERROR, exit_zero=args.exit_zero,
-                ignore=ignored_rules(ignore))
+                ignore=ignore_of(args))
 
 
 def settings_of(args: argparse.Namespace) -> ProjectConfig:

@@ -16,7 +16,7 @@ given with both a container's and an extension's keys (the forum thread's) is sp
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,34 +247,58 @@ def _ladder_keys() -> set[str]:
     return {f.key for f in entitlement_facts() if f.jit_ladder is not None}
 
 
-def _fix_pass(target: Target, changes: list[Change], *, keep: set[str]) -> tuple[Target, TargetResult]:
-    """Apply what the findings say to remove or add (once more if that changes anything), keeping ``keep``."""
-    result = evaluate(target)
+def apply_findings(ents: dict[str, Any], findings: Iterable[Finding], *, keep: Collection[str] = (),
+                   may_add: Callable[[str], bool] = lambda key: True) -> list[Change]:
+    """Make in ``ents`` what the findings (not the info ones) say to remove, add, or respell; the changes made.
+
+    Shared by the plan and ``check --write-fixed`` so both fix a file the same way. A misspelt key's
+    value moves to the key it was meant to be (its type kept); ``keep`` is never removed and
+    ``may_add`` refuses additions the caller decides itself (the plan's JIT keys).
+    """
+    changes: list[Change] = []
+    for f in findings:
+        if f.severity == "info":
+            continue
+        for key in f.remove:
+            if key in ents and key not in keep:
+                del ents[key]
+                changes.append(Change(key, "remove", f.title, f.rule_id))
+        for written, meant in f.rename:
+            if written in ents and written not in keep:
+                value = ents.pop(written)
+                changes.append(Change(written, "remove", f.title, f.rule_id))
+                if meant not in ents and may_add(meant):
+                    ents[meant] = value
+                    changes.append(Change(meant, "add", f"what {written} was meant to be", f.rule_id))
+        for key in f.add:
+            if key not in ents and may_add(key):
+                ents[key] = True
+                changes.append(Change(key, "add", f.title, f.rule_id))
+    return changes
+
+
+def _fix_pass(target: Target, changes: list[Change], *, keep: set[str],
+              ignore: Collection[str] = ()) -> tuple[Target, TargetResult]:
+    """Apply what the findings say to remove or add (once more if that changes anything), keeping ``keep``.
+
+    ``ignore``: rules left out (``--ignore``), so the plan agrees with what ``check`` reports.
+    """
+    result = evaluate(target, ignore=ignore)
+    ladder = _ladder_keys()
     for _ in range(2):
         ents = dict(target.entitlements or {})
-        changed = False
-        for f in result.findings:
-            if f.severity == "info":
-                continue
-            for key in f.remove:
-                if key in ents and key not in keep:
-                    del ents[key]
-                    changes.append(Change(key, "remove", f.title, f.rule_id))
-                    changed = True
-            for key in f.add:
-                if key not in ents and key not in _ladder_keys():
-                    ents[key] = True
-                    changes.append(Change(key, "add", f.title, f.rule_id))
-                    changed = True
-        if not changed:
+        made = apply_findings(ents, result.findings, keep=keep, may_add=lambda key: key not in ladder)
+        if not made:
             break
+        changes.extend(made)
         target = target.with_changes(entitlements=ents)
-        result = evaluate(target)
+        result = evaluate(target, ignore=ignore)
     return target, result
 
 
-def _planned(role: str, target: Target, changes: list[Change], *, keep: set[str]) -> PlannedBinary:
-    target, result = _fix_pass(target, changes, keep=keep)
+def _planned(role: str, target: Target, changes: list[Change], *, keep: set[str],
+             ignore: Collection[str] = ()) -> PlannedBinary:
+    target, result = _fix_pass(target, changes, keep=keep, ignore=ignore)
     return PlannedBinary(role, target.product_type, dict(target.entitlements or {}), target.runtimes, changes,
                          result, product_types()[target.product_type].bundle_location)
 
@@ -327,7 +351,8 @@ def _jit_keys_for(base: Target, name: str, product_type: str, keys: Mapping[str,
     return tuple(out)
 
 
-def _try(base: Target, roles: _Roles, name: str, modules: Sequence[WasmFile]) -> list[RuntimeOption]:
+def _try(base: Target, roles: _Roles, name: str, modules: Sequence[WasmFile],
+         ignore: Collection[str] = ()) -> list[RuntimeOption]:
     rt = runtimes()[name]
     jit = _jit_keys_for(base, name, roles.host_type, roles.host_keys)
     grade = weakest((rt.grade_of("strategy", ARCHES), rt.grade_of("component_model")))
@@ -339,7 +364,7 @@ def _try(base: Target, roles: _Roles, name: str, modules: Sequence[WasmFile]) ->
             continue  # an engine that needs no key gains nothing from another process
         if placement.placement == "container-app" and roles.container_keys is None:
             continue
-        binaries = _binaries(base, roles, placement, name, jit, modules)
+        binaries = _binaries(base, roles, placement, name, jit, modules, ignore)
         needs = f"Started by {placement.launched_by}; runs as {placement.runs_as}. {placement.needs}"
         label = placement.name
         if placement.placement == IN_PROCESS and "out-of-process" in rt.strategies("arm64"):
@@ -351,7 +376,7 @@ def _try(base: Target, roles: _Roles, name: str, modules: Sequence[WasmFile]) ->
 
 
 def _binaries(base: Target, roles: _Roles, placement: Placement, name: str, jit: tuple[str, ...],
-              modules: Sequence[WasmFile]) -> list[PlannedBinary]:
+              modules: Sequence[WasmFile], ignore: Collection[str] = ()) -> list[PlannedBinary]:
     keep = set(jit)
     with_jit = dict.fromkeys(jit, True)
     out = []
@@ -361,7 +386,7 @@ def _binaries(base: Target, roles: _Roles, placement: Placement, name: str, jit:
                        runtimes_=(name,) if host_runs else (), modules=modules)
     host_changes = list(roles.host_changes) + ([Change(k, "add", "the runtime needs it") for k in jit]
                                                if host_runs else [])
-    out.append(_planned(roles.host_role, host, host_changes, keep=keep))
+    out.append(_planned(roles.host_role, host, host_changes, keep=keep, ignore=ignore))
     container_runs = placement.placement == "container-app"
     if roles.container_keys is not None:
         keys = {**roles.container_keys, **(with_jit if container_runs else {})}
@@ -369,7 +394,7 @@ def _binaries(base: Target, roles: _Roles, placement: Placement, name: str, jit:
                                                     for k in jit] if container_runs else [])
         target = _target_for(base, name="container app", product_type=APP, entitlements=keys,
                              runtimes_=(name,) if container_runs else (), modules=modules)
-        out.append(_planned("container app", target, changes, keep=keep))
+        out.append(_planned("container app", target, changes, keep=keep, ignore=ignore))
     if not host_runs and not container_runs:
         ptype, role = _HELPERS[placement.placement]
         keys = dict(with_jit)
@@ -378,7 +403,7 @@ def _binaries(base: Target, roles: _Roles, placement: Placement, name: str, jit:
         target = _target_for(base, name=role, product_type=ptype, entitlements=keys, runtimes_=(name,),
                              modules=modules)
         out.append(_planned(role, target, [Change(k, "add", "the runtime runs here and needs it") for k in keys],
-                            keep=keep))
+                            keep=keep, ignore=ignore))
     return out
 
 
@@ -438,12 +463,13 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
            runtime: str | Sequence[str] | None = None, arch: str = DEFAULT_ARCH, module_source: str | None = None,
            module_kind: str | None = None,
            module: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
-           hardened_runtime: bool | None = None) -> Plan:
+           hardened_runtime: bool | None = None, ignore: Collection[str] = ()) -> Plan:
     """The plan for one product; ``entitlements`` (dict or ``KEY[=VALUE]`` strings) are what it holds now.
 
     ``module`` names the ``.wasm`` files it loads: their kind (core module or component) and the
     proposals they use are judged against each runtime. ``runtime`` is what it uses now, if anything:
-    it decides the verdict as given, not which options are tried (every runtime is).
+    it decides the verdict as given, not which options are tried (every runtime is). ``ignore``: rules
+    left out of every judgement (``--ignore``), the verdict as given included.
     """
     files = [module] if isinstance(module, (str, os.PathLike)) else list(module or ())
     loaded = [module_file(os.fspath(m), location="given") for m in files]
@@ -460,12 +486,12 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
     base = entitlements_target(given, opts, name="(as given)")
     if hardened_runtime is not None:
         base = base.with_changes(hardened_runtime=hardened_runtime)
-    as_given = evaluate(base.with_changes(wasm_files=tuple(loaded)))
+    as_given = evaluate(base.with_changes(wasm_files=tuple(loaded)), ignore=ignore)
     roles = _roles(base, given)
 
     names = [r.runtime for r in runtimes().values() if not r.is_strategy_only]
     names += [n for n in opts.runtimes if n not in names]
-    options = [o for n in names for o in _try(base, roles, n, loaded)]
+    options = [o for n in names for o in _try(base, roles, n, loaded, ignore)]
     options.sort(key=_rank_key)
     for i, option in enumerate(options, start=1):
         option.rank = i
@@ -473,7 +499,7 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
     why_none = None
     if recommended is None:
         baseline = evaluate(_target_for(base, name=roles.host_role, product_type=roles.host_type,
-                                        entitlements=roles.host_keys, runtimes_=(), modules=()))
+                                        entitlements=roles.host_keys, runtimes_=(), modules=()), ignore=ignore)
         why_none = _why_none(options, baseline)
     notes = []
     if roles.container_keys is not None and base.product_type != roles.host_type:
@@ -482,7 +508,8 @@ def advise(*, entitlements: Mapping[str, Any] | Iterable[str] | None = None, pro
     target = {"product_type": base.product_type, "product_type_basis": base.product_type_basis,
               "host_product_type": roles.host_type, "platform": platform, "distribution": distribution,
               "runtime": ";".join(opts.runtimes) or None, "arch": arch, "module_source": base.module_source,
-              "module_kind": module_kind, "modules": [w.path for w in loaded], "entitlements": sorted(given)}
+              "module_kind": module_kind, "modules": [w.path for w in loaded], "entitlements": sorted(given),
+              "ignored_rules": sorted(ignore)}
     return Plan(target, as_given, options, recommended, why_none, _modules(base, recommended, roles.host_type),
                 notes=notes)
 

@@ -39,6 +39,8 @@ class Hit:
     grade: str | None = None  # the weakest fact the finding rests on (None: the rule's own)
     remove: tuple[str, ...] = ()
     add: tuple[str, ...] = ()
+    #: (written, meant) pairs: a misspelt key whose value a fix moves to the key it was meant to be
+    rename: tuple[tuple[str, str], ...] = ()
     reference: str | None = None  # a link of the finding's own (a caveat's evidence), else the rule's
 
 

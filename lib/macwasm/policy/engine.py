@@ -38,6 +38,8 @@ class Finding:
     diagnostic_id: str = ""
     remove: tuple[str, ...] = ()
     add: tuple[str, ...] = ()
+    #: (written, meant): a fix moves the value of a misspelt key to the key it was meant to be
+    rename: tuple[tuple[str, str], ...] = ()
     #: the entitlement keys the message names (its ``{keys}``), for SARIF's line of a key
     keys: tuple[str, ...] = ()
 
@@ -90,7 +92,7 @@ def make_finding(rule: Rule, hit: Hit, target: Target) -> Finding:
     return Finding(rule_id=rule.id, severity=severity, message=message, fix=rule.fix.format(**params),
                    reference=hit.reference or rule.reference, subject=hit.subject or _default_subject(rule, target),
                    grade=grade, title=rule.title, log_message=rule.log_message,
-                   diagnostic_id=rule.diagnostic_id, remove=hit.remove, add=hit.add,
+                   diagnostic_id=rule.diagnostic_id, remove=hit.remove, add=hit.add, rename=hit.rename,
                    keys=_keys_named(hit))
 
 

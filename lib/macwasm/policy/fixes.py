@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from macwasm.errors import InputError
-from macwasm.policy.advisor import Change, Plan, PlannedBinary, RuntimeOption
+from macwasm.policy.advisor import Change, Plan, PlannedBinary, RuntimeOption, apply_findings
 from macwasm.policy.engine import TargetResult
 
 
@@ -134,20 +134,9 @@ def write_fixed(results: Iterable[TargetResult], directory: str | os.PathLike[st
     used: set[str] = set()
     for result in results:
         ents = dict(entitlements_of.get(result.target) or {})
-        changes = []
-        for f in result.findings:
-            if f.severity == "info":
-                continue
-            for key in f.remove:
-                if key in ents:
-                    del ents[key]
-                    changes.append(Change(key, "remove", f.title, f.rule_id))
-            for key in f.add:
-                if key not in ents:
-                    ents[key] = True
-                    changes.append(Change(key, "add", f.title, f.rule_id))
+        changes = apply_findings(ents, result.findings)
         unfixed = [f"- {f.rule_id} {f.severity}: {f.message}" for f in result.findings
-                   if f.severity == "error" and not f.remove and not f.add]
+                   if f.severity == "error" and not f.remove and not f.add and not f.rename]
         if not changes:
             continue
         base = file_name(Path(result.target.split(" [")[0]).stem or "target")

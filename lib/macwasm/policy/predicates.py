@@ -618,11 +618,14 @@ def unknown_entitlement_key(ctx: Context) -> Iterator[Hit]:
         if meant is not None and meant.relaxes_hardened_runtime == YES and ctx.sysex and meant.sysex_tolerated != YES:
             consequence = (f"Spelt right it would be a relaxation this binary may not hold (MW101: it {ctx.basis}, "
                            "and AMFI refuses it at launch); as written it grants nothing.")
-        elif meant is not None and meant.jit_ladder is not None:
+            # the fix drops it: spelt right it would make the binary fail to launch
+            yield Hit({"key": key, "closest": closest, "consequence": consequence}, remove=(key,))
+            continue
+        if meant is not None and meant.jit_ladder is not None:
             consequence = "As written it grants nothing: the JIT rules judge the binary without it."
         else:
             consequence = "As written it grants nothing."
-        yield Hit({"key": key, "closest": closest, "consequence": consequence})
+        yield Hit({"key": key, "closest": closest, "consequence": consequence}, rename=((key, closest),))
 
 
 @predicate("MW172")
