@@ -225,7 +225,24 @@ def test_failure_messages_name_both_ways_macos_refuses() -> None:
 
 def test_wasmkit_is_an_interpreter_a_system_extension_may_run() -> None:
     assert runtimes()["wasmkit"].strategies("arm64") == ("interpreter",)
-    assert evaluate(T(flags(DK), product_type="driverkit-driver", runtime="wasmkit")).verdict == "pass"
+    driver = evaluate(T(flags(DK), product_type="driverkit-driver", runtime="wasmkit"))
+    # nothing it maps needs a key; what is not known is whether Swift builds for DriverKit at all
+    assert [(f.rule_id, f.grade) for f in driver.findings if f.severity != "info"] == [("MW116", "unconfirmed")]
+    assert "DriverKit" in driver.findings[0].message and "UNCONFIRMED" in driver.findings[0].message
+    ne = {NE: ["packet-tunnel-provider-systemextension"]}
+    assert evaluate(T(ne, product_type="network-extension", runtime="wasmkit")).verdict == "pass"
+
+
+def test_a_driverkit_driver_is_not_told_a_go_rust_swift_or_cxx_runtime_is_fine() -> None:
+    """DriverKit drivers are C++ against a reduced SDK: only C runtimes pass without an UNCONFIRMED caveat."""
+    from macwasm.policy.advisor import advise
+
+    plan = advise(product_type="driverkit-driver", module_source="downloaded")
+    assert plan.recommended is not None and plan.recommended.runtime == "wasm3"
+    passing = {o.runtime for o in plan.options if o.verdict == "pass"}
+    assert passing == {"wasm3"}
+    bundled = advise(product_type="driverkit-driver", module_source="bundled")
+    assert {o.runtime for o in bundled.options if o.verdict == "pass"} == {"wasm3", "w2c2", "wasm2c"}
 
 
 def test_every_engine_says_whether_it_is_maintained() -> None:
