@@ -116,6 +116,19 @@ def test_plain_apple_doctype_is_fine_and_never_fetched():
     assert value == {"k": True}
 
 
+def test_a_malformed_doctype_is_skipped_as_apples_parser_skips_it():
+    """Kong/insomnia ships a codesign.entitlements with an ellipsis for the DTD's URL; codesign takes it."""
+    ellipsis = XML_HEAD + '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" \u2026>\n'.encode() + (
+        b'<plist version="1.0"><dict><key>com.apple.security.cs.disable-executable-page-protection</key>'
+        b"<true/></dict></plist>\n")
+    assert load_plist(ellipsis)[0] == {"com.apple.security.cs.disable-executable-page-protection": True}
+    # offsets after the blanked declaration are the file's own
+    bad = ellipsis.replace(b"<true/>", b"<true>")
+    assert fail(bad).offset == bad.index(b"</dict>")
+    # an internal subset is not skipped: entities stay refused
+    assert "entity" in fail(XML_HEAD + b'<!DOCTYPE plist [<!ENTITY a "b">]><plist><true/></plist>').reason
+
+
 def test_undefined_entity_reference_is_an_error():
     data = XML_HEAD + b"<plist><string>&nope;</string></plist>"
     err = fail(data)

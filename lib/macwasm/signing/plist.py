@@ -163,6 +163,24 @@ def _leading_junk(buf: bytes) -> int:
     return i
 
 
+def _blank_doctype(body: bytes) -> bytes:
+    """The document type declaration replaced by spaces of its length (every offset kept).
+
+    Apple's parser, and so codesign, skips ``<!DOCTYPE`` to its ``>`` without reading it; a shipping
+    file has an ellipsis where the DTD's URL belongs (Kong/insomnia's codesign.entitlements), which
+    expat refuses. plistlib ignores the DTD anyway. A declaration with an internal subset (``[``) is
+    left to expat and to the entity refusal.
+    """
+    first_element = re.search(rb"<(?![?!])", body)
+    at = body.find(b"<!DOCTYPE", 0, first_element.start() if first_element else len(body))
+    if at < 0:
+        return body
+    end = body.find(b">", at)
+    if end < 0 or body.find(b"[", at, end) >= 0:
+        return body
+    return body[:at] + b" " * (end + 1 - at) + body[end + 1:]
+
+
 def _load_xml(buf: bytes, path: str | None) -> Any:
     lead = 0 if buf.startswith(_BOM_UTF16) else _leading_junk(buf)
     body = buf[lead:]
@@ -176,6 +194,8 @@ def _load_xml(buf: bytes, path: str | None) -> Any:
         if at >= 0:
             raise PlistFormatError("entity declarations are refused in plists (billion laughs, external entities)",
                                    path=path, offset=lead + at)
+    if not body.startswith(_BOM_UTF16):
+        body = _blank_doctype(body)
     _XmlPrescan(body, lead, path).run()
     try:
         return plistlib.loads(body, fmt=plistlib.FMT_XML)
