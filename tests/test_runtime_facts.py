@@ -324,3 +324,32 @@ def test_a_value_of_the_wrong_type_is_said() -> None:
     result = evaluate(T({JIT: "yes", NE: "content-filter-provider"}))
     found = {f.message.split()[0] for f in result.findings if f.rule_id == "MW172"}
     assert found == {JIT, NE}
+
+
+def test_an_app_store_build_whose_hardened_runtime_is_not_known_gets_a_question_not_a_crash() -> None:
+    """Electron's MAS builds run with no JIT key and no Hardened Runtime (wireapp/wire-desktop's parent.plist)."""
+    sandboxed = {"com.apple.security.app-sandbox": True}
+    unknown = evaluate(T(sandboxed, runtime="electron", distribution="app-store"))
+    ids = [f.rule_id for f in unknown.findings if f.severity != "info"]
+    assert ids == ["MW129"] and unknown.verdict == "warn"
+    assert "MW110" in unknown.findings[0].message and "electron" in unknown.findings[0].message
+    on = evaluate(T(sandboxed, runtime="electron", distribution="app-store", hardened_runtime=True))
+    assert "MW110" in on.rule_ids and "MW129" not in on.rule_ids and on.verdict == "fail"
+    off = evaluate(T(sandboxed, runtime="electron", distribution="app-store", hardened_runtime=False))
+    assert off.verdict == "pass", off.rule_ids
+    # Developer ID builds are notarized, so the Hardened Runtime is on: the crash is reported as before
+    notarized = evaluate(T(sandboxed, runtime="electron"))
+    assert "MW110" in notarized.rule_ids and "MW129" not in notarized.rule_ids
+    # with the key the JIT needs, nothing depends on the question
+    held = evaluate(T({**sandboxed, "com.apple.security.cs.allow-jit": True}, runtime="electron",
+                      distribution="app-store"))
+    assert held.verdict == "pass", held.rule_ids
+
+
+def test_every_distribution_says_whether_it_requires_the_hardened_runtime() -> None:
+    from macwasm.policy.tables import DISTRIBUTIONS, distributions
+
+    rows = distributions()
+    assert set(rows) == set(DISTRIBUTIONS)
+    assert rows["developer-id"].hardened_runtime == "required" and rows["app-store"].hardened_runtime == "optional"
+    assert all(r.source and r.quote for r in rows.values())

@@ -93,7 +93,8 @@ UNCONFIRMED = "unconfirmed"
 #: unconfirmed (only a test on a Mac could settle it). A finding is as strong as its weakest fact.
 GRADES = ("code", "apple", "observed", "inferred", UNCONFIRMED)
 #: what a finding says will happen to the product (rules.csv ``predicts``)
-PREDICTIONS = ("launch-refusal", "crash", "load-failure", "notarization-rejection", "store-rejection", "slower", "none")
+NOTARIZATION_REJECTION = "notarization-rejection"
+PREDICTIONS = ("launch-refusal", "crash", "load-failure", NOTARIZATION_REJECTION, "store-rejection", "slower", "none")
 
 # ------------------------------------------------------------------ runtimes and where they run
 INTERPRETER = "interpreter"

@@ -21,6 +21,7 @@ from macwasm.policy.tables import (
     EntitlementFact,
     ProductType,
     Runtime,
+    distributions,
     entitlement_facts,
     lookup_entitlement,
     product_types,
@@ -177,8 +178,19 @@ class Context:
         return bool(fact and fact.sysex_tolerated == YES and not self.jit_forbidden)
 
     @cached_property
+    def hardened_runtime_unknown(self) -> bool:
+        """Neither the input nor the distribution says whether the binary runs under the Hardened Runtime.
+
+        A Developer ID build must have it (notarization), so there it is assumed; an App Store or
+        development build need not (distributions.csv), and then the JIT rules' premise is open (MW129).
+        """
+        return (self.target.hardened_runtime is None
+                and distributions()[self.target.distribution].hardened_runtime != "required")
+
+    @cached_property
     def hardened_runtime_applies(self) -> bool:
-        return self.target.hardened_runtime is not False
+        return self.target.hardened_runtime is True or (self.target.hardened_runtime is None
+                                                        and not self.hardened_runtime_unknown)
 
     # ---------------------------------------------------------------- modules
     @cached_property

@@ -27,6 +27,7 @@ from macwasm.policy.tables import (
     UNCONFIRMED,
     YES,
     Runtime,
+    distributions,
     fact_phrase,
     keys_with,
     lookup_entitlement,
@@ -34,6 +35,7 @@ from macwasm.policy.tables import (
     trait_facts,
     weakest,
 )
+from macwasm.policy.tables import rules as rules_table
 from macwasm.policy.tables import runtimes as runtimes_table
 from macwasm.vocabulary import (
     AD_HOC_KINDS,
@@ -46,6 +48,7 @@ from macwasm.vocabulary import (
     LINKER_SIGNED,
     MACOS,
     MAP_JIT,
+    NOTARIZATION_REJECTION,
     SIGNED,
     UNSIGNED,
 )
@@ -303,6 +306,25 @@ def jit_falls_back(ctx: Context) -> Iterator[Hit]:
                        "macOS refuses with an error, and it falls back to its interpreter by itself: slower, no crash")
             yield Hit({"runtime": engine.runtime, "arches": join(arches), "strategy": join(used),
                        "needed": join(needed), "outcome": outcome, "evidence_grade": _graded(grade)}, grade=grade)
+
+
+@predicate("MW129")
+def hardened_runtime_not_known(ctx: Context) -> Iterator[Hit]:
+    """The JIT verdict hangs on a fact the input lacks: say which way it goes instead of guessing."""
+    t = ctx.target
+    if not ctx.engines or t.platform != MACOS or not ctx.hardened_runtime_unknown:
+        return
+    probe = Context(t.with_changes(hardened_runtime=True))
+    table = rules_table()
+    fired = [rid for rid, rule in table.items()
+             if rid != "MW129" and "hardened_runtime" in rule.reads and rule.predicts != NOTARIZATION_REJECTION
+             and rule.status == "active" and rid in PREDICATES and any(True for _ in PREDICATES[rid](probe))]
+    if not fired:
+        return
+    row = distributions()[t.distribution]
+    yield Hit({"distribution_name": row.name, "rule_list": join(f"{rid} ({table[rid].title})" for rid in fired),
+               "runtime": join(e.runtime for e in ctx.engines), "evidence_grade": _graded(row.grade)},
+              grade=row.grade)
 
 
 # ------------------------------------------------------------------ notarization

@@ -313,6 +313,22 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """A way a product ships, and whether it must run under the Hardened Runtime (the JIT rules' premise)."""
+
+    distribution: str
+    name: str
+    hardened_runtime: str  # required | optional
+    grade: str
+    quote: str
+    source: str
+    note: str
+
+
+HARDENED_RUNTIME_NEEDS = ("required", "optional")
+
+
+@dataclass(frozen=True)
 class ModuleStorage:
     """Where downloaded modules live for one kind of product, who fetches them and how they reach the engine."""
 
@@ -610,6 +626,26 @@ def platform_facts() -> tuple[PlatformFact, ...]:
 def refusal(strategy: str) -> PlatformFact | None:
     """How macOS refuses a strategy whose key is missing (``platform_facts.csv``: subject strategy, fact refusal)."""
     return next((f for f in platform_facts() if f.subject == strategy and f.fact == "refusal"), None)
+
+
+@lru_cache(maxsize=4)
+def _distributions(_root_key: str) -> dict[str, Distribution]:
+    name = "distributions.csv"
+    cols = tuple(Distribution.__dataclass_fields__)
+    out = {}
+    for line, row in _read(name, cols):
+        _check(name, line, "distribution", row["distribution"], DISTRIBUTIONS)
+        _check(name, line, "hardened_runtime", row["hardened_runtime"], HARDENED_RUNTIME_NEEDS)
+        _check(name, line, "grade", row["grade"], GRADES)
+        out[row["distribution"]] = Distribution(**{c: row[c] for c in cols})
+    missing = [d for d in DISTRIBUTIONS if d not in out]
+    if missing:
+        raise table_error(name, f"no row for distribution(s) {', '.join(missing)}")
+    return out
+
+
+def distributions() -> dict[str, Distribution]:
+    return _distributions(_root())
 
 
 def placements() -> dict[str, Placement]:
