@@ -236,7 +236,7 @@ def test_gc_types_rec_sub_struct_array():
 def test_plain_function_types_are_not_gc():
     types = B.section(1, B.vec([b"\x60\x02\x7f\x7e\x01\x7b", b"\x60\x00\x01\x70"]))  # i32 i64 -> v128; -> funcref
     info = inspect_bytes(module(types))
-    assert info.gc_types == 0 and info.traits == []
+    assert info.gc_types == 0 and info.traits == ["simd"]  # not GC; the v128 result is SIMD
 
 
 def test_malformed_value_type():
@@ -256,7 +256,23 @@ def test_name_producers_target_features():
     assert {k: [(p.name, p.version) for p in v] for k, v in info.producers.items()} == {
         "language": [("C", "17")], "processed-by": [("clang", "18.1")]}
     assert info.target_features == ["+simd128", "-atomics", "=mutable-globals"]
-    assert info.traits == ["name-section", "simd"]
+    # +simd128 says the compiler was allowed SIMD, not that the module uses it (no v128 anywhere here)
+    assert info.traits == ["name-section"]
+
+
+def test_simd_is_a_v128_in_a_function_type_or_a_body_s_locals():
+    """Stripped and AssemblyScript modules carry no target_features; their v128 locals still tell."""
+    one_func = B.section(1, B.vec([b"\x60\x00\x00"])) + B.section(3, B.vec([b"\x00"]))
+    body = B.vec([b"\x02\x7f", b"\x01\x7b"]) + b"\x0b"  # locals: 2 x i32, 1 x v128
+    with_local = HEAD + one_func + B.section(10, B.vec([B.uleb(len(body)) + body]))
+    assert "simd" in inspect_bytes(with_local).traits
+    plain = B.vec([b"\x02\x7f"]) + b"\x0b"
+    assert "simd" not in inspect_bytes(HEAD + one_func + B.section(10, B.vec([B.uleb(len(plain)) + plain]))).traits
+    param = B.section(1, B.vec([b"\x60\x01\x7b\x00"]))
+    assert "simd" in inspect_bytes(HEAD + param).traits
+    past = HEAD + one_func + B.section(10, B.vec([b"\x05\x00\x0b"]))
+    with pytest.raises(WasmFormatError, match="runs past the code section"):
+        inspect_bytes(past)
 
 
 def test_broken_custom_section_content_is_a_note_not_an_error():

@@ -203,6 +203,37 @@ def test_random_data_sections(segs, count_delta, with_datacount):
     assert_same(HEAD + memory + datacount + B.section(11, B.uleb(count) + b"".join(segs)))
 
 
+# a local declaration's type: numeric (v128 among them), the one-byte reference types the C walk
+# takes, reference types with a heap type and a bad byte (both for the exact reader)
+local_types = st.sampled_from([b"\x7f", b"\x7e", b"\x7d", b"\x7c", b"\x7b", b"\x70", b"\x6f", b"\x63\x70",
+                               b"\x64\x00", b"\x40"])
+bodies = st.one_of(
+    st.tuples(st.lists(st.tuples(st.integers(0, 300), local_types), max_size=4), st.binary(max_size=6)).map(
+        lambda t: (lambda content: B.uleb(len(content)) + content)(
+            B.uleb(len(t[0])) + b"".join(B.uleb(n) + ty for n, ty in t[0]) + t[1] + b"\x0b")),
+    st.binary(min_size=1, max_size=6),  # garbage: a size past the end, truncated declarations
+)
+
+
+@needs_speedups
+@settings(max_examples=300, deadline=None)
+@given(st.lists(bodies, max_size=8), st.integers(-1, 1), st.booleans())
+def test_random_code_sections(funcs, count_delta, v128_param):
+    """The C walk of body locals (SIMD or not) agrees with the exact reader, errors and offsets included."""
+    types = B.section(1, B.vec([b"\x60" + (b"\x01\x7b" if v128_param else b"\x00") + b"\x00"]))
+    count = max(0, len(funcs) + count_delta)
+    functions = B.section(3, B.vec([b"\x00"] * count))
+    result = assert_same(HEAD + types + functions + B.section(10, B.uleb(count) + b"".join(funcs)))
+    if result[0] == "ok" and v128_param:
+        assert "simd" in result[1]["traits"]
+
+
+@needs_speedups
+@pytest.mark.parametrize(("pos", "end", "count"), [(-1, 5, 1), (6, 5, 1), (0, 10**9, 1), (0, 5, -1), (0, 0, 3)])
+def test_body_locals_walk_refuses_impossible_ranges(pos, end, count):
+    assert speedups.scan_body_locals(b"\x02\x00\x0b\x00", pos, end, count)[1] == 0
+
+
 @needs_speedups
 @pytest.mark.parametrize(("pos", "end", "count"), [(-1, 5, 1), (6, 5, 1), (0, 10**9, 1), (0, 5, -1), (0, 0, 3)])
 def test_data_segment_skipper_refuses_impossible_ranges(pos, end, count):

@@ -36,6 +36,7 @@ JS_API_IMPORTS_EXPORTS = JS_API_LIMITS + " (raised to 1,000,000 by WebAssembly/s
 WASM_MAX_FILE_SIZE = 1 * GiB
 WASM_MAX_TYPES = 1_000_000
 WASM_MAX_FUNCTIONS = 1_000_000
+WASM_MAX_LOCALS = 50_000
 WASM_MAX_IMPORTS = 1_000_000
 WASM_MAX_EXPORTS = 1_000_000
 WASM_MAX_GLOBALS = 1_000_000
@@ -56,6 +57,7 @@ LIMITS: list[Limit] = [
     Limit("WASM_MAX_FILE_SIZE", WASM_MAX_FILE_SIZE, "bytes", "size of a module or component", JS_API_LIMITS),
     Limit("WASM_MAX_TYPES", WASM_MAX_TYPES, "entries", "type section entries", JS_API_LIMITS),
     Limit("WASM_MAX_FUNCTIONS", WASM_MAX_FUNCTIONS, "entries", "functions (imported + defined)", JS_API_LIMITS),
+    Limit("WASM_MAX_LOCALS", WASM_MAX_LOCALS, "entries", "local declarations of one function body", JS_API_LIMITS),
     Limit("WASM_MAX_IMPORTS", WASM_MAX_IMPORTS, "entries", "imports", JS_API_IMPORTS_EXPORTS),
     Limit("WASM_MAX_EXPORTS", WASM_MAX_EXPORTS, "entries", "exports", JS_API_IMPORTS_EXPORTS),
     Limit("WASM_MAX_GLOBALS", WASM_MAX_GLOBALS, "entries", "globals", JS_API_LIMITS),

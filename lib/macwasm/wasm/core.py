@@ -35,6 +35,7 @@ from macwasm.limits import (
     WASM_MAX_FUNCTIONS,
     WASM_MAX_GLOBALS,
     WASM_MAX_IMPORTS,
+    WASM_MAX_LOCALS,
     WASM_MAX_MEMORIES,
     WASM_MAX_STRING_SIZE,
     WASM_MAX_TABLES,
@@ -86,6 +87,7 @@ ABSTRACT_HEAP_TYPES = {
 #: packed storage types of GC struct and array fields
 PACKED_TYPES = {0x78: "i8", 0x77: "i16"}
 _NUMERIC = frozenset(NUMERIC_TYPES)
+_V128 = 0x7B
 _ABSTRACT_HEAP = frozenset(ABSTRACT_HEAP_TYPES)
 _PACKED = frozenset(PACKED_TYPES)
 _REF_NULL, _REF = 0x63, 0x64  # (ref null ht), (ref ht)
@@ -132,6 +134,9 @@ class CoreFacts:
     gc_types: int = 0
     functions_defined: int = 0
     start_function: int | None = None
+    #: a v128 value type in a function type or a function's locals: the module uses SIMD (a
+    #: target_features "+simd128" only says the compiler was allowed to)
+    v128: bool = False
     #: the kinds among ``exports`` ("func", "tag", ...): traits ask whether a tag is exported, and
     #: answering that from 75,000 exports took longer than reading them
     export_kinds: set[str] = field(default_factory=set)
@@ -266,7 +271,34 @@ def _data_count_section(s: Reader, walk: _Walk) -> None:
 
 def _code_section(s: Reader, walk: _Walk) -> None:
     walk.code_count = s.count("code entry", WASM_MAX_FUNCTIONS)
-    s.pos = s.end  # function bodies: skipped by size
+    if walk.facts.v128:
+        s.pos = s.end  # SIMD is known already: the bodies are skipped by size
+        return
+    left = walk.code_count
+    if _speedups is not None:  # the usual bodies in C; the exact loop below takes any other from there
+        s.pos, done, found = _speedups.scan_body_locals(s.data, s.pos, s.end, left)
+        left -= done
+        if found:
+            walk.facts.v128 = True
+            s.pos = s.end
+            return
+    for _ in range(left):
+        # only a body's local declarations are read (a v128 local means SIMD); its code is skipped by size
+        size_at = s.pos
+        size = s.u32("function body size")
+        body_end = s.pos + size
+        if body_end > s.end:
+            raise WasmFormatError(f"function body of {size} bytes runs past the code section", offset=size_at)
+        for _ in range(s.count("local declaration", WASM_MAX_LOCALS, 2)):
+            s.u32("local count")
+            if _read_valtype(s) == _V128:
+                walk.facts.v128 = True
+        if s.pos > body_end:
+            raise WasmFormatError("local declarations run past the function body", offset=size_at)
+        s.pos = body_end
+        if walk.facts.v128:
+            break
+    s.pos = s.end
 
 
 def _data_section(s: Reader, walk: _Walk) -> None:
@@ -317,7 +349,8 @@ def _read_subtype(s: Reader, form: int, form_at: int, facts: CoreFacts) -> None:
     if form == _FUNC:
         for what in ("parameter", "result"):
             for _ in range(s.count(what, WASM_MAX_TYPES)):
-                _read_valtype(s)
+                if _read_valtype(s) == _V128:
+                    facts.v128 = True
     elif form == _STRUCT:
         facts.gc_types += 1
         for _ in range(s.count("struct field", WASM_MAX_TYPES)):
@@ -343,14 +376,15 @@ def _read_fieldtype(s: Reader) -> None:
         raise WasmFormatError("malformed mutability", offset=mut_at)
 
 
-def _read_valtype(s: Reader) -> None:
+def _read_valtype(s: Reader) -> int:
+    """Read one value type; its first byte (``_V128`` tells SIMD)."""
     at = s.pos
     t = s.byte("value type")
     if t in _NUMERIC or t in _ABSTRACT_HEAP:
-        return
+        return t
     if t in (_REF, _REF_NULL):
         _read_heaptype(s)
-        return
+        return t
     raise WasmFormatError(f"malformed value type 0x{t:02x}", offset=at)
 
 

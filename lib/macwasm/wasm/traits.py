@@ -53,8 +53,8 @@ def derive_traits(info: WasmInfo, modules: list[CoreFacts]) -> list[str]:
             traits.add("gc")
         if facts.start_function is not None:
             traits.add("start-function")
-    if "+simd128" in info.target_features:
-        traits.add("simd")
+        if facts.v128:
+            traits.add("simd")
     if any(s.id == 0 and s.name == "name" for s in info.sections):
         traits.add("name-section")
     return sorted(traits)
