@@ -12,6 +12,7 @@ import struct
 import zipfile
 from pathlib import Path
 
+import macho_builders as mb
 import pytest
 from artifact_builders import (
     B,
@@ -138,6 +139,40 @@ def test_zip_large_deflated_macho_keeps_only_headers_and_signature(tmp_path: Pat
         with pytest.raises(ArtifactError) as info:
             view[2 * 1024 * 1024:2 * 1024 * 1024 + 16]  # code bytes were never kept
         assert info.value.category == LIMIT and "not kept" in info.value.reason
+
+
+def _large_engine_dylib() -> bytes:
+    """A 3 MB wasmtime dylib whose engine shows only in its export trie and symbols, far past its load commands."""
+    return mb.image(filetype=mb.MH_DYLIB, sections=[("__TEXT", "__text", b"\xcc" * (3 * 1024 * 1024))],
+                    exports=["_wasmtime_engine_new", "_wasmtime_module_new"],
+                    symbols=[("_wasmtime_engine_new", "extdef", 0)])
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".whl"])
+def test_a_large_member_s_engines_are_found_as_on_disk(tmp_path: Path, suffix: str) -> None:
+    """A wheel or zip is read by content (a .whl is a zip); a large Mach-O member keeps what engine detection
+    reads, so its engines are those of the file unpacked, with no 'load commands only' note."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "libengine.dylib").write_bytes(_large_engine_dylib())
+    archive = ditto_zip(tmp_path / "d", tmp_path / f"pkg-1.0-py3-none-macosx_11_0_arm64{suffix}")
+    inside = read_signing_facts(f"{archive}!/d/libengine.dylib")
+    on_disk = read_signing_facts(tmp_path / "d" / "libengine.dylib")
+    engines = [e.engine for s in inside.slices for e in s.engines]
+    assert engines == ["wasmtime"] and engines == [e.engine for s in on_disk.slices for e in s.engines]
+    assert not any("load commands only" in n for n in inside.notes)
+    with access.open_artifact(str(archive)).tree.open_macho("d/libengine.dylib", 1 << 32) as view:
+        assert view.kept < 256 * 1024  # the 3 MB of code were not kept
+
+
+def test_a_pkg_payload_s_large_member_keeps_its_engine_evidence(tmp_path: Path) -> None:
+    big = _large_engine_dylib()
+    payload = gzip_payload(cpio([(".", stat.S_IFDIR | 0o755, b""), ("./lib", stat.S_IFDIR | 0o755, b""),
+                                 ("./lib/libengine.dylib", stat.S_IFREG | 0o755, big)]))
+    pkg = tmp_path / "engine.pkg"
+    pkg.write_bytes(xar(component_members(payload, "com.example.engine", "/")))
+    inside = read_signing_facts(f"{pkg}!/Payload/lib/libengine.dylib")
+    assert [e.engine for s in inside.slices for e in s.engines] == ["wasmtime"]
+    assert not any("load commands only" in n for n in inside.notes)
 
 
 @pytest.mark.parametrize(("name", "why"), [("../evil.app/Contents/Info.plist", "'..'"),

@@ -307,6 +307,7 @@ ARTIFACT_MAX_RATIO = 250
 ARTIFACT_RATIO_FLOOR = 32 * MiB
 ARTIFACT_MAX_KEPT_SIZE = 128 * MiB
 ARTIFACT_KEEP_WHOLE_SIZE = 1 * MiB
+ARTIFACT_MAX_ENGINE_EVIDENCE = 64 * MiB
 ARTIFACT_MAX_SIGNATURE_SIZE = 64 * MiB
 ARTIFACT_MAX_LINK_HOPS = 40
 ARTIFACT_MAX_XML_ELEMENTS = 2_000_000
@@ -335,7 +336,11 @@ LIMITS.extend([
           "bytes of a streamed pkg payload kept in memory (headers, signatures, plists, small files)",
           "ours (the goal: a 500 MB pkg read in under 200 MB of memory)"),
     Limit("ARTIFACT_KEEP_WHOLE_SIZE", ARTIFACT_KEEP_WHOLE_SIZE, "bytes",
-          "a Mach-O member up to this size is kept whole; a larger one keeps its headers and signature only", "ours"),
+          "a Mach-O member up to this size is kept whole; a larger one keeps its headers, signature and engine "
+          "evidence only", "ours"),
+    Limit("ARTIFACT_MAX_ENGINE_EVIDENCE", ARTIFACT_MAX_ENGINE_EVIDENCE, "bytes",
+          "what engine detection reads (string sections, symbol and string tables, export trie) kept from one large "
+          "Mach-O member of a zip or pkg", "ours (node's are ~45 MB)"),
     Limit("ARTIFACT_MAX_SIGNATURE_SIZE", ARTIFACT_MAX_SIGNATURE_SIZE, "bytes",
           "one slice's code signature kept from a streamed member", "ours (a 4 GB binary's hashes are ~64 MB)"),
     Limit("ARTIFACT_MAX_LINK_HOPS", ARTIFACT_MAX_LINK_HOPS, "links", "symlinks followed to resolve one member path",

@@ -1,7 +1,7 @@
 """Opening an artifact, naming what is inside it (``app.zip!/X.app/...``) and walking it like a folder.
 
 The readers see a path; this module decides whether it is an artifact (a regular file named
-``*.zip`` or ``*.pkg``; ``*.dmg`` is refused with the reason), or a member of one
+``*.zip``, ``*.whl`` or ``*.pkg``; ``*.dmg`` is refused with the reason), or a member of one
 (``<artifact>!/<path inside>``, when no file of that name exists on disk), and hands out the
 artifact's :class:`~macwasm.artifacts.tree.MemoryTree`.
 
@@ -27,8 +27,9 @@ from macwasm.limits import ARTIFACT_MAX_SIZE, WALK_MAX_DEPTH
 if TYPE_CHECKING:
     from macwasm.artifacts.model import ArtifactFacts
 
-#: suffix -> format of the artifacts read (a folder with such a name is a folder, e.g. an old bundle-style .pkg)
-ARTIFACT_SUFFIXES = {".zip": "zip", ".pkg": "pkg"}
+#: suffix -> format of the artifacts read (a folder with such a name is a folder, e.g. an old bundle-style .pkg);
+#: a Python wheel is a zip (PEP 427), and macOS wheels carry dylibs, frameworks and helper apps
+ARTIFACT_SUFFIXES = {".zip": "zip", ".whl": "zip", ".pkg": "pkg"}
 
 
 def artifact_kind(path: str) -> str | None:

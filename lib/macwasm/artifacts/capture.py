@@ -4,8 +4,10 @@ A streamed payload cannot be rewound, so the decision is made as each member goe
 
 * a Mach-O file up to ``ARTIFACT_KEEP_WHOLE_SIZE`` is kept whole; a larger one keeps only what the
   signing reader reads: the fat header, each slice's header and load commands, and each slice's
-  code signature (``LC_CODE_SIGNATURE``), planned from the bytes as they arrive (all in increasing
-  file order, so one forward pass suffices). A 227 MB framework binary keeps ~2 MB;
+  code signature (``LC_CODE_SIGNATURE``), and, while the budget lasts, what the engine detector
+  reads (string sections, Go build info, symbol and string tables, export trie, chained fixups),
+  all planned from the load commands as they arrive and read in increasing file order, so one
+  forward pass suffices;
 * Info.plists, profiles, entitlements and ``.wasm`` modules are kept whole (within their caps);
 * anything else keeps its first bytes only (enough to tell what it is).
 
@@ -24,14 +26,22 @@ from macwasm.artifacts.tree import BytesSource, PartialSource, Source, SparseVie
 from macwasm.errors import MacwasmError
 from macwasm.limits import (
     ARTIFACT_KEEP_WHOLE_SIZE,
+    ARTIFACT_MAX_ENGINE_EVIDENCE,
     ARTIFACT_MAX_KEPT_SIZE,
     ARTIFACT_MAX_SIGNATURE_SIZE,
+    ENGINE_MAX_SCAN_BYTES,
+    ENGINE_MAX_STRTAB_SCAN,
+    GO_MAX_BUILDINFO_SIZE,
     MACHO_MAX_FAT_ARCHS,
     MACHO_MAX_LOAD_COMMANDS,
     MACHO_MAX_SIZEOFCMDS,
+    MACHO_MAX_SYMBOLS,
     PLIST_MAX_SIZE,
     WASM_MAX_FILE_SIZE,
 )
+from macwasm.signing.engines import STRING_SECTIONS
+from macwasm.signing.gobuild import SECTION as GO_BUILDINFO_SECTION
+from macwasm.signing.layout import SliceLayout, collect
 from macwasm.signing.macho import LC_CODE_SIGNATURE, LC_REQ_DYLD, is_macho
 
 HEAD_SIZE = 4096
@@ -62,6 +72,10 @@ class KeepBudget:
     def allows(self, n: int) -> bool:
         return self.used + n <= self.limit
 
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
     def spend(self, n: int) -> None:
         self.used += n
 
@@ -80,9 +94,10 @@ def keep(name: str, reader: Reader, budget: KeepBudget) -> Source:
     if is_macho(head):
         if size <= ARTIFACT_KEEP_WHOLE_SIZE and budget.allows(size):
             return _whole(head, reader, budget)
-        view = plan_macho(head, reader)
+        view = plan_macho(head, reader, min(budget.left, ARTIFACT_MAX_ENGINE_EVIDENCE))
         budget.spend(view.kept)
-        return PartialSource(view, "a large Mach-O file: its headers, load commands and code signature")
+        return PartialSource(view, "a large Mach-O file: its headers, load commands, code signature and what "
+                             "engine detection reads, within the memory budget")
     cap = WASM_MAX_FILE_SIZE if base.lower().endswith(".wasm") else PLIST_MAX_SIZE
     wanted = base in WHOLE_NAMES or base.lower().endswith(_whole_suffixes())
     if wanted and size <= cap and budget.allows(size):
@@ -100,8 +115,9 @@ def _whole(head: bytes, reader: Reader, budget: KeepBudget) -> BytesSource:
     return BytesSource(data)
 
 
-def plan_macho(head: bytes, reader: Reader) -> SparseView:
-    """Keep the bytes the Mach-O reader will ask for: fat header, slice headers and load commands, signatures.
+def plan_macho(head: bytes, reader: Reader, evidence_budget: int = 0) -> SparseView:
+    """Keep the bytes the Mach-O reader will ask for: fat header, slice headers and load commands, signatures,
+    and, within ``evidence_budget`` bytes, what the engine detector reads of each slice.
 
     Planned from the bytes themselves, in increasing offset order. A malformed file keeps what was
     read before the fault: the Mach-O reader will then name the fault (or the range it lacks).
@@ -140,23 +156,26 @@ def plan_macho(head: bytes, reader: Reader) -> SparseView:
     elif first[:4] in _THIN:
         slices.append(0)
     for start in sorted(set(slices)):
-        _plan_slice(ensure, start, size)
+        evidence_budget -= _plan_slice(ensure, start, size, evidence_budget)
     return view
 
 
-def _plan_slice(get: Callable[[int, int], bytes], start: int, size: int) -> None:
+def _plan_slice(get: Callable[[int, int], bytes], start: int, size: int, evidence_budget: int = 0) -> int:
+    """Keep one slice's headers, load commands and signature, and (within ``evidence_budget``) the
+    ranges the engine detector reads; return the evidence bytes planned."""
     header = get(start, 32)
     kind = _THIN.get(header[:4])
     if kind is None or len(header) < 28:
-        return
+        return 0
     order, is64 = kind
     ncmds, sizeofcmds = struct.unpack_from(order + "II", header, 16)
     if ncmds > MACHO_MAX_LOAD_COMMANDS or sizeofcmds > MACHO_MAX_SIZEOFCMDS:
-        return
+        return 0
     base = start + (32 if is64 else 28)
     raw = get(base, sizeofcmds)
     pos = 0
     signature = None
+    layout: SliceLayout | None = SliceLayout(start, size - start, order, is64)
     for _ in range(ncmds):
         if pos + 8 > len(raw):
             break
@@ -165,8 +184,56 @@ def _plan_slice(get: Callable[[int, int], bytes], start: int, size: int) -> None
             break
         if cmd & ~LC_REQ_DYLD == LC_CODE_SIGNATURE and pos + 16 <= len(raw):
             signature = struct.unpack_from(order + "II", raw, pos + 8)
+        if layout is not None:
+            try:
+                collect(layout, cmd & ~LC_REQ_DYLD, raw[pos:pos + cmdsize], base + pos, None)
+            except MacwasmError:
+                layout = None  # malformed: keep what the signing reader needs; it names the fault
         pos += cmdsize
+    ranges = []
+    if layout is not None:
+        ranges = _evidence_ranges(layout, evidence_budget)
     if signature is not None:
         dataoff, datasize = signature
         if datasize <= ARTIFACT_MAX_SIGNATURE_SIZE and start + dataoff < size:
-            get(start + dataoff, datasize)
+            ranges.append((start + dataoff, datasize))
+    planned = 0
+    for offset, n in sorted(ranges):  # in file order: the stream only goes forward
+        planned += len(get(offset, n))
+    return planned
+
+
+def _evidence_ranges(layout: SliceLayout, budget: int) -> list[tuple[int, int]]:
+    """What the engine detector reads of a slice (engines.py), strongest evidence first while ``budget`` lasts:
+    the export trie, chained fixups, Go build info, symbol and string tables, then the string sections
+    (a part of one is still searched). Returned in file order.
+
+    Without them a large member of a zip or pkg would have its engines judged from the load commands
+    alone (a wheel's Node.js binary names no engine there)."""
+    tables: list[tuple[int, int]] = []
+    for link in (layout.exports, layout.chained_fixups):
+        if link is not None:
+            tables.append((link.offset, link.size))
+    go = layout.section(None, GO_BUILDINFO_SECTION)
+    if go is not None and go.has_file_bytes:
+        tables.append((go.offset, min(go.size, GO_MAX_BUILDINFO_SIZE)))
+    if layout.symtab is not None:
+        st = layout.symtab
+        tables.append((st.symoff, min(st.nsyms, MACHO_MAX_SYMBOLS) * (16 if layout.is64 else 12)))
+        tables.append((st.stroff, min(st.strsize, ENGINE_MAX_STRTAB_SCAN)))
+    out = []
+    for off, n in tables:
+        if 0 < n <= budget and off + n <= layout.size:
+            out.append((layout.start + off, n))
+            budget -= n
+    scan = ENGINE_MAX_SCAN_BYTES
+    for segname, sectname in STRING_SECTIONS:
+        sec = layout.section(segname, sectname)
+        if sec is None or not sec.has_file_bytes or sec.offset + sec.size > layout.size:
+            continue
+        take = min(sec.size, scan, budget)
+        if take > 0:
+            out.append((layout.start + sec.offset, take))
+            scan -= take
+            budget -= take
+    return sorted(out)

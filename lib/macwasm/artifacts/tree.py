@@ -352,7 +352,8 @@ class SparseView:
             if stop <= base + len(chunk):
                 return chunk[start - base:stop - base]
         raise ArtifactError(f"bytes {start}-{stop} of this {self.size}-byte member were not kept by the streamed "
-                            "reader (it keeps headers, load commands and code signatures of large Mach-O files)",
+                            "reader (of a large Mach-O file it keeps headers, load commands, code signatures and, "
+                            "within a budget, what engine detection reads)",
                             path=self.name or None, offset=start, category=LIMIT)
 
 

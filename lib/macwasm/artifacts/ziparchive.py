@@ -8,8 +8,8 @@ forks and extended attributes as AppleDouble entries (``__MACOSX/...`` with ``--
 Members are read lazily through :mod:`zipfile`, which the standard library keeps and which reads
 the central directory whole: its size and entry count are checked against the caps from the end
 record *before* it is parsed. A member is refused before it is read when its declared sizes say it
-expands past ``ARTIFACT_MAX_RATIO``; a large Mach-O member is streamed once and only its headers
-and signature are kept (:func:`macwasm.artifacts.capture.plan_macho`).
+expands past ``ARTIFACT_MAX_RATIO``; a large Mach-O member is streamed once and only its headers,
+signature and the ranges engine detection reads are kept (:func:`macwasm.artifacts.capture.plan_macho`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from macwasm.artifacts.tree import DIR, FILE, LINK, Index, Node, Source, check_s
 from macwasm.errors import LIMIT, ArtifactError
 from macwasm.limits import (
     ARTIFACT_KEEP_WHOLE_SIZE,
+    ARTIFACT_MAX_ENGINE_EVIDENCE,
     ARTIFACT_MAX_ENTRIES,
     ARTIFACT_MAX_INDEX_SIZE,
     ARTIFACT_MAX_NAME_LENGTH,
@@ -169,7 +170,7 @@ class ZipSource(Source):
         size = self._admit(max_size, shown)
         with self._open(shown) as fh:
             reader = _ZipReader(fh, size, shown)
-            view = plan_macho(reader.read_at(0, SNIFF_SIZE), reader)
+            view = plan_macho(reader.read_at(0, SNIFF_SIZE), reader, ARTIFACT_MAX_ENGINE_EVIDENCE)
         view.name = shown
         yield view
 

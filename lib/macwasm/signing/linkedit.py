@@ -162,20 +162,28 @@ class SymbolTable:
             notes.append(f"engine detection: only the first {ENGINE_MAX_STRTAB_SCAN} of {self.strsize} bytes of the "
                          "string table were searched")
         found: dict[bytes, bytes] = {}
-        head = bytes(self.buf[self.str0:self.str0 + MACHO_MAX_SYMBOL_NAME])  # a name at offset 0 has no NUL before it
+        # a name at offset 0 has no NUL before it; read no further than the table (what follows may not be kept)
+        head = bytes(self.buf[self.str0:self.str0 + min(MACHO_MAX_SYMBOL_NAME, self.strsize)])
         for prefix in prefixes:
             if head.startswith(prefix):
                 found[prefix] = cstring(self.buf, self.str0, self.str0 + self.strsize)
+        # regular expressions need the buffer protocol: a member kept in parts (SparseView) lends its table as bytes
+        try:
+            memoryview(self.buf)
+            hay, base = self.buf, 0
+        except TypeError:
+            hay, base = bytes(self.buf[self.str0:end]), self.str0
         pos = self.str0
         wanted = [p for p in prefixes if p not in found]
         while wanted:
-            match = re.compile(b"\\0(" + b"|".join(re.escape(p) for p in wanted) + b")").search(self.buf, pos, end)
+            pattern = re.compile(b"\\0(" + b"|".join(re.escape(p) for p in wanted) + b")")
+            match = pattern.search(hay, pos - base, end - base)
             if match is None:
                 break
             prefix = match.group(1)
-            found[prefix] = cstring(self.buf, match.start() + 1, self.str0 + self.strsize)
+            found[prefix] = cstring(self.buf, base + match.start() + 1, self.str0 + self.strsize)
             wanted.remove(prefix)
-            pos = match.start()
+            pos = base + match.start()
         return found
 
 
