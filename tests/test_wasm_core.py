@@ -348,3 +348,17 @@ def test_every_section_id_has_a_name_a_rank_and_a_reader() -> None:
     assert set(core.SECTION_NAMES) - {core.SEC_CUSTOM} == set(core.SECTION_RANK) == set(core.SECTION_READERS)
     assert sorted(core.SECTION_RANK.values()) == list(range(1, len(core.SECTION_RANK) + 1))
     assert set(component.SECTION_READERS) <= set(component.SECTION_NAMES)
+
+
+def test_a_target_features_section_without_simd128_spares_the_body_walk():
+    """By the tool conventions a listed '+' feature is one the module uses: no +simd128, no SIMD to look for.
+    A v128 in a function type is still read (the type section is read whole anyway)."""
+    one_func = B.section(1, B.vec([b"\x60\x00\x00"])) + B.section(3, B.vec([b"\x00"]))
+    body = B.vec([b"\x01\x7b"]) + b"\x0b"
+    code = B.section(10, B.vec([B.uleb(len(body)) + body]))
+    no_simd = B.target_features_section(["+mutable-globals"])
+    with_simd = B.target_features_section(["+simd128"])
+    assert "simd" in inspect_bytes(HEAD + one_func + code + with_simd).traits
+    assert "simd" not in inspect_bytes(HEAD + one_func + code + no_simd).traits
+    param = B.section(1, B.vec([b"\x60\x01\x7b\x00"]))
+    assert "simd" in inspect_bytes(HEAD + param + no_simd).traits
