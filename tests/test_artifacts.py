@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import plistlib
 import stat
 import struct
 import zipfile
@@ -585,3 +586,21 @@ def test_mutated_artifacts_raise_only_macwasm_errors(samples, tmp_path) -> None:
                 continue
             with contextlib.suppress(MacwasmError):
                 read_signing_facts(item.path)
+
+
+def test_debug_symbol_bundles_are_not_searched_as_code(tmp_path: Path) -> None:
+    """A .dSYM holds DWARF for debuggers (MH_DSYM, never loaded, no CFBundleExecutable): neither a folder
+    search, nor a zip, nor a bundle's nested code reports it (pyobjc-core's wheel ships 144)."""
+    dwarf = B.macho(identifier="com.example.host")
+    dsym = {"Host.app.dSYM/Contents/Info.plist": plistlib.dumps({"CFBundlePackageType": "dSYM",
+                                                                  "CFBundleIdentifier": "com.apple.xcode.dsym.x"}),
+            "Host.app.dSYM/Contents/Resources/DWARF/Host": dwarf}
+    write_tree(tmp_path / "dist", {**B.app("Host.app", "Host", "com.example.host", {}), **dsym,
+                                   "Host.app/Contents/Frameworks/Lib.framework.dSYM/Contents/Info.plist":
+                                   dsym["Host.app.dSYM/Contents/Info.plist"]})
+    found = [i.path for i in iter_signing_items([str(tmp_path / "dist")])]
+    assert found == [str(tmp_path / "dist" / "Host.app")]
+    archive = ditto_zip(tmp_path / "dist", tmp_path / "dist.zip")
+    assert members_of(archive) == [f"{archive}!/dist/Host.app"]
+    host = read_signing_facts(tmp_path / "dist" / "Host.app")
+    assert host.error is None and not any("dSYM" in n.path for n in host.nested)

@@ -129,6 +129,16 @@ def _is_artifact(path: str) -> bool:
     return artifact_kind(path) is not None
 
 
+#: folder suffixes that hold no code to check: a debug-symbols bundle (``X.dSYM``) carries DWARF for
+#: debuggers in an MH_DSYM file that is never loaded, has no CFBundleExecutable and is not signed
+#: (pyobjc-core's wheel ships 144 of them); searches skip it instead of reporting 144 broken bundles
+NOT_CODE_FOLDER_SUFFIXES = (".dsym",)
+
+
+def is_not_code_folder(path: str) -> bool:
+    return path.rstrip("/").lower().endswith(NOT_CODE_FOLDER_SUFFIXES)
+
+
 def iter_artifact(path: str, take_file: Callable[[str], bool],
                   take_dir: Callable[[str], bool] | None = None) -> Iterator[InputItem]:
     """Members of the artifact at ``path`` as items named ``path!/member`` (the artifact's error as an item)."""
@@ -165,6 +175,8 @@ def walk_folder(root: str, take_file: Callable[[os.DirEntry[str]], bool],
         path = entry.path
         try:
             if entry.is_dir(follow_symlinks=False):
+                if is_not_code_folder(path):
+                    continue
                 if take_dir is not None and take_dir(path):
                     yield InputItem(path)
                 elif len(stack) >= WALK_MAX_DEPTH:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from macwasm.artifacts.dmg import DMG_SUFFIX, refuse_dmg
 from macwasm.artifacts.tree import DIR, FILE, Entry, LinkError, MemoryTree
 from macwasm.errors import IO, LIMIT, ArtifactError, InputError
-from macwasm.inputs import ARTIFACT_SEPARATOR
+from macwasm.inputs import ARTIFACT_SEPARATOR, is_not_code_folder
 from macwasm.limits import ARTIFACT_MAX_SIZE, WALK_MAX_DEPTH
 
 if TYPE_CHECKING:
@@ -185,6 +185,8 @@ def walk_members(tree: MemoryTree, take_file: Callable[[Entry], bool],
             stack.pop()
             continue
         if entry.kind == DIR:
+            if is_not_code_folder(entry.path):
+                continue
             if take_dir(entry.path):
                 yield entry.path
             elif len(stack) < WALK_MAX_DEPTH:

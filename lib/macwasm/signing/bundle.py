@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 
 from macwasm.artifacts.tree import DIR, FILE, LINK, DiskTree, LinkError, NotRegularFile, Tree, basename, join
 from macwasm.errors import LIMIT, BundleError, MacwasmError
+from macwasm.inputs import is_not_code_folder
 from macwasm.limits import (
     BUNDLE_MAX_DIR_DEPTH,
     BUNDLE_MAX_EXECUTABLE_SIZE,
@@ -460,6 +461,8 @@ def _nested_code(ctx: _Ctx, contents: str, *, main_executable: str | None, nesti
             if main_executable and entry.path == main_executable:
                 continue
             if entry.kind == DIR:
+                if is_not_code_folder(entry.name):
+                    continue  # debug symbols: not code
                 if entry.name.lower().endswith(BUNDLE_EXTENSIONS) or _has_info_plist(tree, entry.path):
                     _nested_bundle(ctx, entry.path, location, nesting + 1)
             elif entry.kind == FILE and _head_is_macho(tree, entry.path):
