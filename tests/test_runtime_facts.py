@@ -88,7 +88,7 @@ def test_every_runtime_states_every_verdict_fact_and_the_rest_of_its_profile() -
             assert all(rt.fact(fact, a) is not None for a in ARCHES), (rt.runtime, fact)
         if not rt.is_strategy_only:
             for fact in ("map_jit_regions", "on_jit_denied", "maintained", "threads", "gc", "memory64", "exceptions",
-                         "simd"):
+                         "legacy_exceptions", "simd"):
                 assert rt.fact(fact) is not None or all(rt.fact(fact, a) for a in ARCHES), (rt.runtime, fact)
             assert rt.fact("jit_write_api", "arm64") is not None, rt.runtime  # W^X toggling is an arm64 matter
 

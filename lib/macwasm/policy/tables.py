@@ -52,6 +52,7 @@ RUNTIME_FACTS: dict[str, tuple[str, ...]] = {
     "gc": (YES, NO, "experimental", UNCONFIRMED),
     "memory64": (YES, NO, "experimental", UNCONFIRMED),
     "exceptions": (YES, NO, "experimental", UNCONFIRMED),
+    "legacy_exceptions": (YES, NO, "experimental", UNCONFIRMED),
     "simd": (YES, NO, "experimental", UNCONFIRMED),
     "maintained": (YES, NO, "maintenance-only", "n/a"),
 }

@@ -42,6 +42,7 @@ from macwasm.limits import (
     WASM_MAX_TAGS,
     WASM_MAX_TYPES,
 )
+from macwasm.wasm import opcodes
 from macwasm.wasm.custom import read_custom_section
 from macwasm.wasm.model import Export, Import, Memory, Section, WasmInfo
 from macwasm.wasm.reader import Data, Reader
@@ -137,6 +138,9 @@ class CoreFacts:
     #: a v128 value type in a function type or a function's locals: the module uses SIMD (a
     #: target_features "+simd128" only says the compiler was allowed to)
     v128: bool = False
+    #: opcodes.py flag bits of the function bodies, read when the module uses exception handling (which
+    #: proposal's instructions); None: not read, or not decodable
+    instruction_bits: int | None = None
     #: the kinds among ``exports`` ("func", "tag", ...): traits ask whether a tag is exported, and
     #: answering that from 75,000 exports took longer than reading them
     export_kinds: set[str] = field(default_factory=set)
@@ -280,6 +284,31 @@ def _code_section(s: Reader, walk: _Walk) -> None:
 
 
 def _scan_bodies(walk: _Walk) -> None:
+    _scan_v128(walk)
+    _scan_exception_instructions(walk)
+
+
+def uses_tags(facts: CoreFacts) -> bool:
+    """The module defines, imports or exports an exception tag (the exception-handling proposals)."""
+    return bool(facts.tags) or "tag" in facts.export_kinds
+
+
+def _scan_exception_instructions(walk: _Walk) -> None:
+    """Which exception-handling instructions a module with tags uses: the legacy ones (try, catch,
+    rethrow, delegate, catch_all) or the current ones (try_table, throw_ref). Runtimes load one, the
+    other or both (runtime_facts.csv exceptions and legacy_exceptions). The walk stops at the first
+    body that tells; a module that mixes both is reported by its first flavour."""
+    if walk.code_span is None or not walk.code_count or not uses_tags(walk.facts):
+        return
+    pos, end = walk.code_span
+    wanted = opcodes.LEGACY_EH | opcodes.CURRENT_EH
+    if _speedups is not None:
+        walk.facts.instruction_bits = _speedups.scan_instructions(walk.data, pos, end, walk.code_count, wanted)
+    else:
+        walk.facts.instruction_bits = opcodes.scan_instructions(walk.data, pos, end, walk.code_count, wanted)
+
+
+def _scan_v128(walk: _Walk) -> None:
     """Whether any function declares a v128 local (SIMD): only the bodies' local declarations are read.
 
     Skipped when SIMD is known already (a v128 in a type), and when the module's own

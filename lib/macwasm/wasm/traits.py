@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from macwasm.wasm.core import CoreFacts
+from macwasm.wasm.core import CoreFacts, uses_tags
 from macwasm.wasm.model import COMPONENT, Import, WasmInfo
+from macwasm.wasm.opcodes import CURRENT_EH, LEGACY_EH
 
 TRAITS_TABLE = "wasm_traits.csv"
 WASI_PREVIEW1 = "wasi_snapshot_preview1"
@@ -47,8 +48,12 @@ def derive_traits(info: WasmInfo, modules: list[CoreFacts]) -> list[str]:
             traits.add("custom-page-sizes")
         if len(facts.memories) > 1:
             traits.add("multi-memory")
-        if facts.tags or "tag" in facts.export_kinds:
-            traits.add("exceptions")
+        if uses_tags(facts):
+            bits = facts.instruction_bits
+            if bits is not None and bits & LEGACY_EH:
+                traits.add("legacy-exceptions")  # try/catch: what wasmtime, wazero and WasmEdge refuse
+            if bits is None or not bits & LEGACY_EH or bits & CURRENT_EH:
+                traits.add("exceptions")
         if facts.gc_types:
             traits.add("gc")
         if facts.start_function is not None:
