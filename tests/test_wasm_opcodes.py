@@ -129,3 +129,16 @@ def test_real_legacy_exception_modules(name: str, real_modules: dict[str, Path])
     [v8_app] = check(entitlements={"com.apple.security.cs.allow-jit": True}, product_type="app", runtime="electron",
                      modules=[str(path)])
     assert not any(f.rule_id == "MW146" for f in v8_app.findings)
+
+
+def test_atomics_on_an_unshared_memory_need_the_threads_proposal() -> None:
+    """Single-thread ffmpeg-core uses atomic instructions on a memory that is not shared: it validates only
+    with the threads proposal. Looked for where target_features says +atomics (composed components carry
+    the feature without the instructions)."""
+    samples = load_script("build_sample_modules")
+    atomics = wat("(module (memory 1) (func (drop (i32.atomic.load (i32.const 0)))))")
+    plain = wat("(module (memory 1) (func (drop (i32.load (i32.const 0)))))")
+    features = samples.target_features_section(["+atomics", "+bulk-memory"])
+    assert "threads" in inspect_bytes(atomics + features).traits
+    assert "threads" not in inspect_bytes(plain + features).traits
+    assert "threads" not in inspect_bytes(atomics).traits  # no target_features: the bodies are not read

@@ -141,6 +141,8 @@ class CoreFacts:
     #: opcodes.py flag bits of the function bodies, read when the module uses exception handling (which
     #: proposal's instructions); None: not read, or not decodable
     instruction_bits: int | None = None
+    #: atomic instructions (0xFE) in a module whose memories are not shared (_scan_atomics)
+    atomic_instructions: bool = False
     #: the kinds among ``exports`` ("func", "tag", ...): traits ask whether a tag is exported, and
     #: answering that from 75,000 exports took longer than reading them
     export_kinds: set[str] = field(default_factory=set)
@@ -286,6 +288,21 @@ def _code_section(s: Reader, walk: _Walk) -> None:
 def _scan_bodies(walk: _Walk) -> None:
     _scan_v128(walk)
     _scan_exception_instructions(walk)
+    _scan_atomics(walk)
+
+
+def _scan_atomics(walk: _Walk) -> None:
+    """Atomic instructions on memory that is not shared (single-thread ffmpeg-core builds do this): the
+    module still needs the threads proposal to validate. Looked for only where the module's own
+    target_features says ``+atomics`` and no memory is shared, so other modules pay nothing."""
+    facts = walk.facts
+    if (walk.code_span is None or not walk.code_count or any(m.shared for m in facts.memories)
+            or not walk.has_target_features or "+atomics" not in walk.info.target_features):
+        return
+    pos, end = walk.code_span
+    scan = _speedups.scan_instructions if _speedups is not None else opcodes.scan_instructions
+    bits = scan(walk.data, pos, end, walk.code_count, opcodes.ATOMICS)
+    facts.atomic_instructions = bits is not None and bool(bits & opcodes.ATOMICS)
 
 
 def uses_tags(facts: CoreFacts) -> bool:

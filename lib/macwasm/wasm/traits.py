@@ -40,7 +40,7 @@ def derive_traits(info: WasmInfo, modules: list[CoreFacts]) -> list[str]:
     if info.kind == COMPONENT:
         traits.add("component")
     for facts in modules:
-        if any(m.shared for m in facts.memories):
+        if any(m.shared for m in facts.memories) or facts.atomic_instructions:
             traits.add("threads")
         if any(m.memory64 for m in facts.memories):
             traits.add("memory64")
