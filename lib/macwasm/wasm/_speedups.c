@@ -1,8 +1,9 @@
 /*
  * Optional accelerator for the loops that pure Python cannot make fast enough: the export
  * section of emscripten C++ builds (duckdb-wasm exports 75,000 names, 7 MB of them), the data
- * segments of Go builds (esbuild has 98,000) and the local declarations of every function body
- * (whether a module uses SIMD; python.wasm has 30 MB of bodies).
+ * segments of Go builds (esbuild has 98,000), the local declarations of every function body
+ * (whether a module uses SIMD; python.wasm has 30 MB of bodies) and the instructions of the bodies of
+ * modules with exception tags or atomics (which exception-handling proposal; atomics on unshared memory).
  *
  * Contract (the Python side, macwasm/wasm/core.py, relies on every point):
  *  - read only: the buffer is borrowed read-only for the duration of the call and never written;

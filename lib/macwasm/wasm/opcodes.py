@@ -125,14 +125,10 @@ def _value_type(buf: bytes | memoryview, pos: int, end: int) -> int:
 
 
 def _block_type(buf: bytes | memoryview, pos: int, end: int) -> int:
-    if pos >= end:
-        raise _Unknown
-    b = buf[pos]
-    if b in _SHORT_TYPES:
-        return pos + 1
-    if b in (_REF, _REF_NULL):
-        return _heap_type(buf, pos + 1, end)
-    return _skip(buf, pos, end)  # a type index (s33)
+    """A value type, the empty type (0x40), or else a type index (s33)."""
+    if pos < end and (buf[pos] in _SHORT_TYPES or buf[pos] in (_REF, _REF_NULL)):
+        return _value_type(buf, pos, end)
+    return _skip(buf, pos, end)
 
 
 def _memarg(buf: bytes | memoryview, pos: int, end: int) -> int:
